@@ -1,0 +1,55 @@
+/**
+ * The Koa application: middleware in the order errors -> request log -> metrics -> router,
+ * each factory handed only its own part of the configuration.
+ */
+import Koa from 'koa';
+import type { BerthConfig } from './config/schema.js';
+import { accessLog } from './http/access-log.js';
+import type { BerthContext, BerthState } from './http/context.js';
+import { errorHandler } from './http/errors.js';
+import { fixedHeaders } from './http/fixed-headers.js';
+import { requestMetrics } from './http/request-metrics.js';
+import { requestContext } from './http/request-id.js';
+import type { Logger } from './log/logger.js';
+import type { Metrics } from './metrics/metrics.js';
+import { RegistryError } from './registry/errors.js';
+import type { Registry } from './registry/registry.js';
+import { createRouter } from './routes/index.js';
+
+/** What createApp needs. */
+export interface AppOptions {
+  registry: Registry;
+  logger: Logger;
+  metrics: Metrics;
+  config: Pick<BerthConfig, 'http' | 'log' | 'validation' | 'metrics'>;
+}
+
+/** Creates the Koa application serving the registry. */
+export function createApp({ registry, logger, metrics, config }: AppOptions): Koa<BerthState> {
+  const app = new Koa<BerthState>();
+  app.silent = true;
+  app.on('error', (err: unknown) => {
+    // Errors Koa sees after a response started (a client gone mid-download); not actionable.
+    logger.debug('response stream error', { error: err });
+  });
+
+  const router = createRouter({
+    registry,
+    metrics,
+    logger,
+    manifestMaxSize: config.validation.manifests.maxsize,
+    metricsPath: config.metrics.enabled ? config.metrics.path : undefined,
+  });
+
+  app.use(requestContext());
+  app.use(fixedHeaders(config.http.headers));
+  app.use(errorHandler(logger));
+  app.use(accessLog({ logger, disabled: config.log.accesslog.disabled }));
+  app.use(requestMetrics(metrics));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  app.use(async (ctx: BerthContext) => {
+    throw new RegistryError('UNSUPPORTED', `no endpoint at ${ctx.path.slice(0, 200)}`, { status: 404 });
+  });
+  return app;
+}

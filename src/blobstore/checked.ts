@@ -1,0 +1,50 @@
+/**
+ * One wrapper around every driver for the checks that would otherwise be repeated in each:
+ * path validation (absolute, no empty/`.`/`..` components, a safe character set) and timing
+ * of every operation for metrics.
+ */
+import type { Readable } from 'node:stream';
+import { InvalidPathError, type StorageDriver } from './driver.js';
+
+/** Receives the duration of every driver operation. */
+export type OperationObserver = (driver: string, operation: string, seconds: number, failed: boolean) => void;
+
+const COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** Throws InvalidPathError unless `path` is `/` or `/a/b/...` with safe components. */
+export function assertValidPath(path: string): void {
+  if (path === '/') return;
+  if (!path.startsWith('/') || path.length > 4096) throw new InvalidPathError(path);
+  for (const component of path.slice(1).split('/')) {
+    if (!COMPONENT.test(component)) throw new InvalidPathError(path);
+  }
+}
+
+/** Wraps a driver so every call validates its paths and reports its duration. */
+export function checkedDriver(driver: StorageDriver, observe: OperationObserver = () => {}): StorageDriver {
+  async function timed<T>(operation: string, paths: string[], run: () => Promise<T>): Promise<T> {
+    for (const path of paths) assertValidPath(path);
+    const started = performance.now();
+    let failed = true;
+    try {
+      const result = await run();
+      failed = false;
+      return result;
+    } finally {
+      observe(driver.name, operation, (performance.now() - started) / 1000, failed);
+    }
+  }
+
+  return {
+    name: driver.name,
+    getContent: (path) => timed('getContent', [path], () => driver.getContent(path)),
+    putContent: (path, content) => timed('putContent', [path], () => driver.putContent(path, content)),
+    reader: (path, offset, length) => timed('reader', [path], () => driver.reader(path, offset, length)),
+    append: (path, source: Readable) => timed('append', [path], () => driver.append(path, source)),
+    stat: (path) => timed('stat', [path], () => driver.stat(path)),
+    list: (path) => timed('list', [path], () => driver.list(path)),
+    move: (from, to) => timed('move', [from, to], () => driver.move(from, to)),
+    delete: (path) => timed('delete', [path], () => driver.delete(path)),
+    walk: (path, visit) => timed('walk', [path], () => driver.walk(path, visit)),
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The filesystem driver: objects are files under a root directory. Every write that makes
+ * something visible goes through a temp file (or the upload's own file), fsync, rename and a
+ * directory fsync, so a crash leaves either the old object or the new one, never a torn one.
+ * Temp files are dot-files, which `list` and `walk` never report.
+ */
+import { randomUUID } from 'node:crypto';
+import { constants, type Dirent, type Stats } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
+
+/** Options of the filesystem driver. */
+export interface FilesystemDriverOptions {
+  /** Directory under which everything is stored; created if missing. */
+  rootDirectory: string;
+}
+
+const READ_CHUNK = 512 * 1024;
+const TEMP_PREFIX = '.tmp-';
+
+/** Creates a filesystem driver rooted at `rootDirectory` (made absolute and created). */
+export async function createFilesystemDriver(options: FilesystemDriverOptions): Promise<StorageDriver> {
+  const root = nodePath.resolve(options.rootDirectory);
+  await fs.mkdir(root, { recursive: true });
+  const full = (path: string): string => (path === '/' ? root : root + path);
+
+  return {
+    name: 'filesystem',
+
+    async getContent(path) {
+      try {
+        return await fs.readFile(full(path));
+      } catch (err) {
+        throw mapError(err, path);
+      }
+    },
+
+    async putContent(path, content) {
+      const target = full(path);
+      const temp = await openTemp(nodePath.dirname(target));
+      try {
+        await temp.handle.writeFile(content);
+        await temp.handle.sync();
+      } finally {
+        await temp.handle.close();
+      }
+      await renameDurably(temp.path, target);
+    },
+
+    async reader(path, offset = 0, length) {
+      let handle: fs.FileHandle;
+      try {
+        handle = await fs.open(full(path), constants.O_RDONLY);
+      } catch (err) {
+        throw mapError(err, path);
+      }
+      if (length === 0) {
+        await handle.close();
+        return Readable.from([]);
+      }
+      const end = length === undefined ? undefined : offset + length - 1;
+      return handle.createReadStream({ start: offset, end, highWaterMark: READ_CHUNK, autoClose: true });
+    },
+
+    async append(path, source) {
+      const target = full(path);
+      const handle = await openCreatingParents(target, 'a');
+      try {
+        const { size } = await handle.stat();
+        const sink = handle.createWriteStream({ autoClose: false });
+        try {
+          await pipeline(source, sink);
+        } finally {
+          sink.destroy();
+        }
+        return size + sink.bytesWritten;
+      } finally {
+        await handle.close();
+      }
+    },
+
+    async stat(path) {
+      try {
+        return toFileInfo(path, await fs.stat(full(path)));
+      } catch (err) {
+        throw mapError(err, path);
+      }
+    },
+
+    async list(path) {
+      try {
+        const names = await fs.readdir(full(path));
+        return names.filter(isVisible).sort();
+      } catch (err) {
+        throw mapError(err, path);
+      }
+    },
+
+    async move(from, to) {
+      const source = full(from);
+      try {
+        const handle = await fs.open(source, constants.O_RDONLY);
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        throw mapError(err, from);
+      }
+      await renameDurably(source, full(to));
+    },
+
+    async delete(path) {
+      const target = full(path);
+      try {
+        await fs.lstat(target);
+      } catch (err) {
+        throw mapError(err, path);
+      }
+      await fs.rm(target, { recursive: true, force: true });
+    },
+
+    async walk(path, visit) {
+      try {
+        await fs.stat(full(path));
+      } catch (err) {
+        throw mapError(err, path);
+      }
+      await walkDirectory(root, path, visit);
+    },
+  };
+}
+
+function isVisible(name: string): boolean {
+  return !name.startsWith('.');
+}
+
+async function walkDirectory(root: string, path: string, visit: WalkVisitor): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(path === '/' ? root : root + path, { withFileTypes: true });
+  } catch (err) {
+    // A directory removed while we walk (a concurrent delete) simply has no children.
+    if (isErrno(err, 'ENOENT')) return;
+    throw err;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (!isVisible(entry.name)) continue;
+    const child = path === '/' ? `/${entry.name}` : `${path}/${entry.name}`;
+    let info: FileInfo;
+    try {
+      info = toFileInfo(child, await fs.stat(root + child));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) continue;
+      throw err;
+    }
+    const decision = await visit(info);
+    if (info.isDir && decision !== 'skip') await walkDirectory(root, child, visit);
+  }
+}
+
+function toFileInfo(path: string, stats: Stats): FileInfo {
+  return { path, size: stats.isDirectory() ? 0 : stats.size, modTime: stats.mtime, isDir: stats.isDirectory() };
+}
+
+async function openTemp(directory: string): Promise<{ path: string; handle: fs.FileHandle }> {
+  const path = nodePath.join(directory, `${TEMP_PREFIX}${randomUUID()}`);
+  return { path, handle: await openCreatingParents(path, 'wx') };
+}
+
+async function openCreatingParents(path: string, flags: string): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(path, flags);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    await fs.mkdir(nodePath.dirname(path), { recursive: true });
+    return await fs.open(path, flags);
+  }
+}
+
+/** Renames over the target, creating its directory, then fsyncs the directory entry. */
+async function renameDurably(source: string, target: string): Promise<void> {
+  const directory = nodePath.dirname(target);
+  try {
+    await fs.rename(source, target);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    await fs.mkdir(directory, { recursive: true });
+    await fs.rename(source, target);
+  }
+  const dir = await fs.open(directory, constants.O_RDONLY);
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}
+
+function mapError(err: unknown, path: string): unknown {
+  if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return new PathNotFoundError(path);
+  return err;
+}

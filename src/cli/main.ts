@@ -1,0 +1,83 @@
+/**
+ * The `berth` command line: dispatches to subcommands and turns configuration errors into a
+ * clear message and exit code 2 instead of a stack trace.
+ */
+import { ConfigError, loadConfig } from '../config/load.js';
+import { serve } from './serve.js';
+import { berthVersion } from './version.js';
+
+const USAGE = `Usage: berth <command> [options]
+
+Commands:
+  serve [--config FILE]     Run the registry (default: 0.0.0.0:5000, data in ./data).
+                            FILE may also come from BERTH_CONFIG; BERTH_* variables
+                            override single keys (BERTH_HTTP_ADDR=127.0.0.1:5001).
+  config check FILE         Validate a configuration file (and BERTH_* overrides)
+                            without starting anything.
+
+Options:
+  -h, --help                Show this help.
+  -v, --version             Print the version.
+`;
+
+/** Runs the CLI with `args` (without node and script); resolves with the exit code. */
+export async function main(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        out.write(USAGE);
+        return command === undefined ? 1 : 0;
+      case '-v':
+      case '--version':
+      case 'version':
+        out.write(`berth ${berthVersion()}\n`);
+        return 0;
+      case 'serve':
+        return await serve(configOption(rest));
+      case 'config':
+        return await configCommand(rest, out);
+      default:
+        err.write(`berth: unknown command "${command}"\n\n${USAGE}`);
+        return 1;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      err.write(`berth: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+function configOption(args: string[]): string | undefined {
+  let file = process.env.BERTH_CONFIG || undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--config' || arg === '-c') {
+      file = args[++i];
+      if (!file) throw new UsageError('--config needs a file name');
+    } else if (arg.startsWith('--config=')) {
+      file = arg.slice('--config='.length);
+    } else if (arg === '-h' || arg === '--help') {
+      throw new UsageError(`usage: berth serve [--config FILE]`);
+    } else {
+      throw new UsageError(`serve: unexpected argument "${arg}"`);
+    }
+  }
+  return file;
+}
+
+async function configCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  const [sub, file, ...extra] = args;
+  if (sub !== 'check' || !file || extra.length > 0) throw new UsageError('usage: berth config check FILE');
+  const { warnings } = await loadConfig(file, process.env);
+  for (const warning of warnings) out.write(`warning: ${warning}\n`);
+  out.write(`${file}: configuration is valid\n`);
+  return 0;
+}

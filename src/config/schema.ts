@@ -1,0 +1,132 @@
+/**
+ * Every configuration key Berth understands: its type, default and meaning. Key names follow
+ * CNCF distribution's config.yml where the concept exists, so configs carry over. Each key
+ * can be overridden by the environment variable BERTH_ + its path upper-cased with `_`
+ * (`http.addr` -> `BERTH_HTTP_ADDR`).
+ */
+import { parseAddress, parseDuration, parseSize } from './values.js';
+
+/** The validated configuration. Durations are milliseconds, sizes are bytes. */
+export interface BerthConfig {
+  log: {
+    level: 'debug' | 'info' | 'warn' | 'error';
+    formatter: 'json' | 'text';
+    accesslog: { disabled: boolean };
+  };
+  http: {
+    addr: string;
+    draintimeout: number;
+    headers: Record<string, string[]>;
+  };
+  storage: {
+    driver: 'filesystem';
+    filesystem: { rootdirectory: string };
+    delete: { enabled: boolean };
+    cache: { blobdescriptor: 'inmemory' | 'none' };
+    maintenance: {
+      uploadpurging: { enabled: boolean; age: number; interval: number; dryrun: boolean };
+    };
+  };
+  validation: { manifests: { maxsize: number } };
+  metrics: { enabled: boolean; path: string };
+}
+
+/** One configuration key. */
+export interface KeySpec {
+  /** Dotted path, e.g. `storage.delete.enabled`. */
+  key: string;
+  /** Human description of accepted values, used in error messages and docs. */
+  expects: string;
+  /** Turns a YAML or environment value into the config value; throws with what is expected. */
+  parse: (value: unknown) => unknown;
+  default: unknown;
+}
+
+/** Keys of distribution's config.yml that Berth accepts and ignores (with a warning). */
+export const IGNORED_KEYS: readonly string[] = [
+  'version',
+  'log.fields',
+  'log.hooks',
+  'http.secret',
+  'http.relativeurls',
+  'http.debug',
+  'http.http2',
+  'health',
+  'storage.filesystem.maxthreads',
+  'storage.redirect',
+];
+
+const boolean = (value: unknown): boolean => {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
+};
+
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (value: unknown): T => {
+    if (typeof value === 'string' && (values as string[]).includes(value)) return value as T;
+    throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
+  };
+
+const nonEmptyString = (value: unknown): string => {
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw new Error(`expected a non-empty string, got ${JSON.stringify(value)}`);
+};
+
+const urlPath = (value: unknown): string => {
+  if (typeof value === 'string' && /^\/[A-Za-z0-9/_.-]*$/.test(value) && !value.startsWith('/v2')) return value;
+  throw new Error(`expected an absolute URL path outside /v2 such as /metrics, got ${JSON.stringify(value)}`);
+};
+
+const address = (value: unknown): string => {
+  parseAddress(value);
+  return String(value).trim();
+};
+
+const headers = (value: unknown): Record<string, string[]> => {
+  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  const entries = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.entries(parsed) : null;
+  const valid = entries?.every(
+    ([name, values]) =>
+      /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) &&
+      (typeof values === 'string' || (Array.isArray(values) && values.every((v) => typeof v === 'string'))),
+  );
+  if (!entries || !valid) throw new Error('expected a map of header name to a list of values');
+  return Object.fromEntries(
+    entries.map(([name, values]) => [name, typeof values === 'string' ? [values] : (values as string[])]),
+  );
+};
+
+const storageDriver = (value: unknown): 'filesystem' => {
+  if (value === 'filesystem') return value;
+  if (value === 's3') throw new Error('the s3 driver is not part of this version of Berth yet; use filesystem');
+  throw new Error(`expected filesystem, got ${JSON.stringify(value)}`);
+};
+
+/** All keys, in the order the README documents them. */
+export const KEYS: readonly KeySpec[] = [
+  { key: 'log.level', expects: 'debug, info, warn or error', parse: oneOf('debug', 'info', 'warn', 'error'), default: 'info' },
+  { key: 'log.formatter', expects: 'json or text', parse: oneOf('json', 'text'), default: 'json' },
+  { key: 'log.accesslog.disabled', expects: 'true or false', parse: boolean, default: false },
+  { key: 'http.addr', expects: 'host:port', parse: address, default: '0.0.0.0:5000' },
+  { key: 'http.draintimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
+  { key: 'http.headers', expects: 'a map of header name to values', parse: headers, default: {} },
+  { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
+  { key: 'storage.filesystem.rootdirectory', expects: 'a directory path', parse: nonEmptyString, default: './data' },
+  { key: 'storage.delete.enabled', expects: 'true or false', parse: boolean, default: true },
+  { key: 'storage.cache.blobdescriptor', expects: 'inmemory or none', parse: oneOf('inmemory', 'none'), default: 'inmemory' },
+  { key: 'storage.maintenance.uploadpurging.enabled', expects: 'true or false', parse: boolean, default: true },
+  { key: 'storage.maintenance.uploadpurging.age', expects: 'a duration', parse: parseDuration, default: 168 * 3_600_000 },
+  { key: 'storage.maintenance.uploadpurging.interval', expects: 'a duration', parse: parseDuration, default: 24 * 3_600_000 },
+  { key: 'storage.maintenance.uploadpurging.dryrun', expects: 'true or false', parse: boolean, default: false },
+  { key: 'validation.manifests.maxsize', expects: 'a size in bytes', parse: parseSize, default: 4 * 1024 * 1024 },
+  { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
+  { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },
+];
+
+/** The environment variable that overrides `key`. */
+export function envName(key: string): string {
+  return `BERTH_${key.toUpperCase().replace(/\./g, '_')}`;
+}

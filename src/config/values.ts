@@ -1,0 +1,75 @@
+/**
+ * Parsers for the value formats config keys use: Go-style durations (`168h`, `1m30s`),
+ * byte sizes (`4MiB`, `4194304`) and listen addresses (`:5000`, `127.0.0.1:5001`).
+ * Each returns the parsed value or throws an Error whose message says what is expected.
+ */
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** Milliseconds in a duration such as `30s`, `168h`, `1h30m`, or a number of seconds. */
+export function parseDuration(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value * 1000;
+  if (typeof value !== 'string' || value.trim() === '') throw new Error('expected a duration such as 30s, 10m or 168h');
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let match = part.exec(text); match; match = part.exec(text)) {
+    total += Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
+    consumed = part.lastIndex;
+  }
+  if (consumed !== text.length || consumed === 0) {
+    throw new Error(`expected a duration such as 30s, 10m or 168h, got ${JSON.stringify(value)}`);
+  }
+  return total;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Bytes in a size such as `4MiB`, `512KB` or a plain number of bytes. */
+export function parseSize(value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value) : null;
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (!match || unit === undefined) {
+    throw new Error(`expected a size in bytes such as 4194304, 512KiB or 4MiB, got ${JSON.stringify(value)}`);
+  }
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** A listen address split into host (empty for all interfaces) and port. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port`, `:port` or `[v6]:port`. */
+export function parseAddress(value: unknown): ListenAddress {
+  const match = typeof value === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(value.trim()) : null;
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) {
+    throw new Error(`expected host:port (such as 0.0.0.0:5000 or :5000), got ${JSON.stringify(value)}`);
+  }
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,86 @@
+/**
+ * Prometheus metrics of one Berth process, on a registry of its own (no prom-client global
+ * state): HTTP requests by route template and status, bytes in and out, uploads streaming
+ * right now, and storage driver operation latency.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The metrics the rest of Berth reports to. */
+export interface Metrics {
+  readonly registry: Registry;
+  observeRequest(sample: RequestSample): void;
+  /** +1 when an upload request starts streaming data, -1 when it stops. */
+  uploadTransfer(delta: 1 | -1): void;
+  observeStorage(driver: string, operation: string, seconds: number, failed: boolean): void;
+}
+
+/** One finished HTTP request. */
+export interface RequestSample {
+  method: string;
+  route: string;
+  status: number;
+  seconds: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Creates the metrics of one process. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({
+    name: 'berth_http_requests_total',
+    help: 'HTTP requests by method, route template and status.',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'berth_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status.',
+    labelNames,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const received = new Counter({
+    name: 'berth_http_request_bytes_total',
+    help: 'Request body bytes received, by route template.',
+    labelNames: ['route'],
+    registers: [registry],
+  });
+  const sent = new Counter({
+    name: 'berth_http_response_bytes_total',
+    help: 'Response bytes sent, by route template.',
+    labelNames: ['route'],
+    registers: [registry],
+  });
+  const uploads = new Gauge({
+    name: 'berth_uploads_in_progress',
+    help: 'Upload requests currently streaming blob data.',
+    registers: [registry],
+  });
+  const storage = new Histogram({
+    name: 'berth_storage_operation_duration_seconds',
+    help: 'Storage driver operation duration by driver, operation and outcome.',
+    labelNames: ['driver', 'operation', 'outcome'],
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeRequest(sample) {
+      const labels = { method: sample.method, route: sample.route, status: String(sample.status) };
+      requests.inc(labels);
+      duration.observe(labels, sample.seconds);
+      if (sample.bytesIn > 0) received.inc({ route: sample.route }, sample.bytesIn);
+      if (sample.bytesOut > 0) sent.inc({ route: sample.route }, sample.bytesOut);
+    },
+    uploadTransfer(delta) {
+      uploads.inc(delta);
+    },
+    observeStorage(driver, operation, seconds, failed) {
+      storage.observe({ driver, operation, outcome: failed ? 'error' : 'ok' }, seconds);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Blobs as a repository sees them: content-addressed data shared by all repositories, made
+ * visible in one repository by a link. Pushing or mounting a blob links it; deleting a blob
+ * from a repository removes only the link.
+ */
+import type { Readable } from 'node:stream';
+import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { blobDataPath, layerLinkPath } from '../blobstore/layout.js';
+import type { MetadataCache } from './cache.js';
+import type { Digest } from './digest.js';
+import { RegistryError } from './errors.js';
+import type { RepositoryName } from './names.js';
+import { missingIn } from './repositories.js';
+
+/** A blob as served: its digest and size in bytes. */
+export interface BlobDescriptor {
+  digest: Digest;
+  size: number;
+}
+
+/** Blob operations of the registry. */
+export interface BlobService {
+  /** Describes a blob linked into `name`; BLOB_UNKNOWN or NAME_UNKNOWN otherwise. */
+  stat(name: RepositoryName, digest: Digest): Promise<BlobDescriptor>;
+  /** Streams `length` bytes of a linked blob from `offset`. */
+  open(name: RepositoryName, digest: Digest, offset: number, length: number): Promise<Readable>;
+  /** Unlinks a blob from a repository. */
+  delete(name: RepositoryName, digest: Digest): Promise<void>;
+  /** Links stored blob data into a repository (idempotent). */
+  link(name: RepositoryName, digest: Digest): Promise<void>;
+  /** Size of a blob linked into `name`, or undefined when it is not there. */
+  linkedSize(name: RepositoryName, digest: Digest): Promise<number | undefined>;
+  /** Size of the stored data of a blob regardless of repository, or undefined. */
+  storedSize(digest: Digest): Promise<number | undefined>;
+  /** Links a blob of `from` into `name`; false when `from` does not have it. */
+  mount(name: RepositoryName, digest: Digest, from: RepositoryName): Promise<boolean>;
+}
+
+/** Options of the blob service. */
+export interface BlobServiceOptions {
+  driver: StorageDriver;
+  cache: MetadataCache;
+  deleteEnabled: boolean;
+}
+
+/** Creates the blob service. */
+export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceOptions): BlobService {
+  async function isLinked(name: RepositoryName, digest: Digest): Promise<boolean> {
+    if (cache.isLinked(name, digest)) return true;
+    try {
+      await driver.stat(layerLinkPath(name, digest));
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    cache.rememberLinked(name, digest);
+    return true;
+  }
+
+  async function storedSize(digest: Digest): Promise<number | undefined> {
+    const cached = cache.blobSize(digest);
+    if (cached !== undefined) return cached;
+    try {
+      const { size } = await driver.stat(blobDataPath(digest));
+      cache.rememberBlobSize(digest, size);
+      return size;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function stat(name: RepositoryName, digest: Digest): Promise<BlobDescriptor> {
+    const [linked, size] = await Promise.all([isLinked(name, digest), storedSize(digest)]);
+    if (linked && size !== undefined) return { digest, size };
+    throw await missingIn(driver, name, blobUnknown(digest));
+  }
+
+  async function link(name: RepositoryName, digest: Digest): Promise<void> {
+    if (await isLinked(name, digest)) return;
+    await driver.putContent(layerLinkPath(name, digest), Buffer.from(digest));
+    cache.rememberLinked(name, digest);
+  }
+
+  return {
+    stat,
+    link,
+    storedSize,
+
+    async open(_name, digest, offset, length) {
+      try {
+        return await driver.reader(blobDataPath(digest), offset, length);
+      } catch (err) {
+        if (isNotFound(err)) throw blobUnknown(digest);
+        throw err;
+      }
+    },
+
+    async delete(name, digest) {
+      if (!deleteEnabled) throw deletesDisabled();
+      cache.forgetLink(name, digest);
+      const linkDirectory = layerLinkPath(name, digest).slice(0, -'/link'.length);
+      try {
+        await driver.delete(linkDirectory);
+      } catch (err) {
+        if (isNotFound(err)) throw await missingIn(driver, name, blobUnknown(digest));
+        throw err;
+      }
+    },
+
+    async linkedSize(name, digest) {
+      const [linked, size] = await Promise.all([isLinked(name, digest), storedSize(digest)]);
+      return linked ? size : undefined;
+    },
+
+    async mount(name, digest, from) {
+      const [linked, size] = await Promise.all([isLinked(from, digest), storedSize(digest)]);
+      if (!linked || size === undefined) return false;
+      await link(name, digest);
+      return true;
+    },
+  };
+}
+
+/** BLOB_UNKNOWN for a digest. */
+export function blobUnknown(digest: Digest): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { detail: { digest } });
+}
+
+/** The error for any delete while `storage.delete.enabled` is false. */
+export function deletesDisabled(): RegistryError {
+  return new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry (storage.delete.enabled)', {
+    status: 405,
+  });
+}

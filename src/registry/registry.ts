@@ -1,0 +1,64 @@
+/**
+ * The registry: the domain services wired over one storage driver. Routes talk only to
+ * this; nothing above it knows how or where things are stored.
+ */
+import type { StorageDriver } from '../blobstore/driver.js';
+import { type BlobService, createBlobService } from './blobs.js';
+import { createMemoryCache, createNullCache } from './cache.js';
+import { listRepositories } from './catalog.js';
+import { createKeyedLock } from './locks.js';
+import { createManifestService, type ManifestService } from './manifests.js';
+import type { RepositoryName } from './names.js';
+import { createReferrerService, type ReferrerService } from './referrers.js';
+import { createTagService, type TagService } from './tags.js';
+import { createUploadService, type UploadService } from './uploads.js';
+
+/** The registry's services. */
+export interface Registry {
+  blobs: BlobService;
+  uploads: UploadService;
+  manifests: ManifestService;
+  tags: TagService;
+  referrers: ReferrerService;
+  /** All repository names in ASCII order. */
+  catalog(): Promise<RepositoryName[]>;
+  /** Resolves when storage answers; rejects with the storage error otherwise. */
+  checkStorage(): Promise<void>;
+}
+
+/** Options of createRegistry. */
+export interface RegistryOptions {
+  driver: StorageDriver;
+  deleteEnabled: boolean;
+  /** `inmemory` caches immutable metadata; `none` reads storage every time. */
+  cache: 'inmemory' | 'none';
+  onTransfer?: (delta: 1 | -1) => void;
+}
+
+/** Wires the registry services over a driver. */
+export function createRegistry(options: RegistryOptions): Registry {
+  const { driver, deleteEnabled } = options;
+  const cache = options.cache === 'inmemory' ? createMemoryCache() : createNullCache();
+  const blobs = createBlobService({ driver, cache, deleteEnabled });
+  const tags = createTagService(driver);
+  const referrers = createReferrerService(driver);
+  const uploads = createUploadService({
+    driver,
+    blobs,
+    cache,
+    lock: createKeyedLock(),
+    ...(options.onTransfer ? { onTransfer: options.onTransfer } : {}),
+  });
+  const manifests = createManifestService({ driver, cache, blobs, tags, referrers, deleteEnabled });
+  return {
+    blobs,
+    uploads,
+    manifests,
+    tags,
+    referrers,
+    catalog: () => listRepositories(driver),
+    async checkStorage() {
+      await driver.list('/');
+    },
+  };
+}

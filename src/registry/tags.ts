@@ -1,0 +1,92 @@
+/**
+ * Tags: names that point at a manifest digest of the same repository. Moving a tag is one
+ * atomic write of its link; deleting a tag never touches the manifest it pointed at.
+ */
+import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { tagCurrentLinkPath, tagPath, tagsPath } from '../blobstore/layout.js';
+import { type Digest, parseDigest } from './digest.js';
+import { RegistryError } from './errors.js';
+import { isValidTag, type RepositoryName, type Tag } from './names.js';
+import { missingIn, repositoryExists } from './repositories.js';
+
+/** Tag operations of the registry. */
+export interface TagService {
+  /** The digest a tag points at; MANIFEST_UNKNOWN or NAME_UNKNOWN otherwise. */
+  resolve(name: RepositoryName, tag: Tag): Promise<Digest>;
+  set(name: RepositoryName, tag: Tag, digest: Digest): Promise<void>;
+  delete(name: RepositoryName, tag: Tag): Promise<void>;
+  /** All tags of a repository in ASCII order; NAME_UNKNOWN when the repository does not exist. */
+  list(name: RepositoryName): Promise<Tag[]>;
+  /** The tags that currently point at `digest`. */
+  pointingAt(name: RepositoryName, digest: Digest): Promise<Tag[]>;
+}
+
+/** Creates the tag service. */
+export function createTagService(driver: StorageDriver): TagService {
+  async function current(name: RepositoryName, tag: Tag): Promise<Digest | undefined> {
+    try {
+      const link = await driver.getContent(tagCurrentLinkPath(name, tag));
+      return parseDigest(link.toString('utf8').trim());
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function list(name: RepositoryName): Promise<Tag[]> {
+    try {
+      const names = await driver.list(tagsPath(name));
+      return names.filter(isValidTag).sort(asciiOrder) as Tag[];
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (await repositoryExists(driver, name)) return [];
+    throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name } });
+  }
+
+  return {
+    list,
+
+    async resolve(name, tag) {
+      const digest = await current(name, tag);
+      if (digest) return digest;
+      throw await missingIn(driver, name, manifestUnknown({ tag }));
+    },
+
+    async set(name, tag, digest) {
+      await driver.putContent(tagCurrentLinkPath(name, tag), Buffer.from(digest));
+    },
+
+    async delete(name, tag) {
+      try {
+        await driver.delete(tagPath(name, tag));
+      } catch (err) {
+        if (isNotFound(err)) throw await missingIn(driver, name, manifestUnknown({ tag }));
+        throw err;
+      }
+    },
+
+    async pointingAt(name, digest) {
+      let tags: Tag[];
+      try {
+        tags = (await driver.list(tagsPath(name))).filter(isValidTag) as Tag[];
+      } catch (err) {
+        if (isNotFound(err)) return [];
+        throw err;
+      }
+      const targets = await Promise.all(tags.map((tag) => current(name, tag)));
+      return tags.filter((_, i) => targets[i] === digest);
+    },
+  };
+}
+
+/** Byte-wise (ASCII) order, as Go's sort.Strings and the spec's "lexical" order. */
+export function asciiOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/** MANIFEST_UNKNOWN for a tag or digest. */
+export function manifestUnknown(detail: { tag?: string; digest?: string }): RegistryError {
+  return new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { detail });
+}

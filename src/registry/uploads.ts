@@ -1,0 +1,287 @@
+/**
+ * Blob upload sessions. A session is a file on storage (`_uploads/<id>/data`) that grows
+ * with each chunk, so sessions survive restarts and work across replicas. The running hash
+ * of a session lives in memory as an optimisation only: when it is missing or out of step
+ * (another replica took a chunk, the process restarted, a chunk failed midway) the data is
+ * hashed again from storage when the session completes. Nothing becomes visible as a blob
+ * until the digest has been verified and the data moved into place.
+ */
+import { randomUUID, type Hash } from 'node:crypto';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { blobDataPath, REPOSITORIES_ROOT, uploadDataPath, uploadPath } from '../blobstore/layout.js';
+import type { BlobService } from './blobs.js';
+import type { MetadataCache } from './cache.js';
+import { algorithmOf, type Digest, digestFromHash, newHash } from './digest.js';
+import { RegistryError } from './errors.js';
+import type { KeyedLock } from './locks.js';
+import { createLru } from './lru.js';
+import type { RepositoryName } from './names.js';
+
+/** Where an upload session stands. */
+export interface UploadStatus {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+/** A session after a chunk was appended. */
+export interface AppendResult extends UploadStatus {
+  /** Bytes this request added. */
+  received: number;
+}
+
+/** A published blob. */
+export interface CompletedUpload {
+  size: number;
+  /** Bytes the completing request itself carried. */
+  received: number;
+}
+
+/** An inclusive byte range from a `Content-Range` header. */
+export interface ChunkRange {
+  start: number;
+  end: number;
+}
+
+/** Upload session operations. */
+export interface UploadService {
+  start(name: RepositoryName): Promise<UploadStatus>;
+  status(name: RepositoryName, id: string): Promise<UploadStatus>;
+  /** Appends a chunk; with `range`, the chunk must start exactly at the current size. */
+  append(name: RepositoryName, id: string, body: Readable, range?: ChunkRange): Promise<AppendResult>;
+  /** Appends an optional final chunk, verifies the digest and publishes the blob. */
+  complete(
+    name: RepositoryName,
+    id: string,
+    digest: Digest,
+    body?: Readable,
+    range?: ChunkRange,
+  ): Promise<CompletedUpload>;
+  cancel(name: RepositoryName, id: string): Promise<void>;
+  /** A whole blob in one request (`POST ?digest=`): nothing remains if it fails. */
+  putMonolithic(name: RepositoryName, digest: Digest, body: Readable): Promise<CompletedUpload>;
+  /** Deletes sessions idle since before `cutoff` (only counts them with dryRun); returns how many. */
+  purge(cutoff: Date, options?: { dryRun?: boolean }): Promise<number>;
+}
+
+/** Options of the upload service. */
+export interface UploadServiceOptions {
+  driver: StorageDriver;
+  blobs: BlobService;
+  cache: MetadataCache;
+  lock: KeyedLock;
+  /** Called when a request starts and stops streaming upload data. */
+  onTransfer?: (delta: 1 | -1) => void;
+}
+
+interface HashState {
+  hash: Hash;
+  size: number;
+}
+
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TRACKED_ALGORITHM = 'sha256';
+
+/** The `Range` header value for a session holding `size` bytes (`0-0` when empty, as distribution does). */
+export function uploadRange(size: number): string {
+  return `0-${Math.max(size - 1, 0)}`;
+}
+
+/** Creates the upload service. */
+export function createUploadService(options: UploadServiceOptions): UploadService {
+  const { driver, blobs, cache, lock } = options;
+  const onTransfer = options.onTransfer ?? (() => {});
+  const hashes = createLru<string, HashState>({ maxEntries: 10_000 });
+  const key = (name: RepositoryName, id: string) => `${name}/${id}`;
+
+  async function status(name: RepositoryName, id: string): Promise<UploadStatus> {
+    if (!UPLOAD_ID.test(id)) throw uploadUnknown(id);
+    try {
+      const { size } = await driver.stat(uploadDataPath(name, id));
+      return { id, size };
+    } catch (err) {
+      if (isNotFound(err)) throw uploadUnknown(id);
+      throw err;
+    }
+  }
+
+  async function appendUnlocked(
+    name: RepositoryName,
+    id: string,
+    body: Readable,
+    range: ChunkRange | undefined,
+  ): Promise<AppendResult> {
+    const current = await status(name, id);
+    if (range && range.start !== current.size) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'chunk does not start where the upload ends', {
+        status: 416,
+        headers: { Range: uploadRange(current.size) },
+        detail: { expectedStart: current.size, receivedRange: `${range.start}-${range.end}` },
+      });
+    }
+    const state = hashes.get(key(name, id));
+    const tracked = state && state.size === current.size ? state : undefined;
+    if (!tracked) hashes.delete(key(name, id));
+    onTransfer(1);
+    let size: number;
+    try {
+      size = await driver.append(uploadDataPath(name, id), tracked ? hashing(body, tracked.hash) : body);
+    } catch (err) {
+      hashes.delete(key(name, id));
+      throw err;
+    } finally {
+      onTransfer(-1);
+    }
+    if (tracked) tracked.size = size;
+    if (range && size !== range.end + 1) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'chunk length does not match its Content-Range', {
+        headers: { Range: uploadRange(size) },
+        detail: { receivedRange: `${range.start}-${range.end}`, uploadSize: size },
+      });
+    }
+    return { id, size, received: size - current.size };
+  }
+
+  async function actualDigest(name: RepositoryName, id: string, expected: Digest, size: number): Promise<Digest> {
+    const algorithm = algorithmOf(expected);
+    const state = hashes.get(key(name, id));
+    if (algorithm === TRACKED_ALGORITHM && state && state.size === size) {
+      return digestFromHash(algorithm, state.hash.copy());
+    }
+    const hash = newHash(algorithm);
+    await pipelineAsync(await driver.reader(uploadDataPath(name, id)), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) hash.update(chunk);
+    });
+    return digestFromHash(algorithm, hash);
+  }
+
+  async function publish(name: RepositoryName, id: string, digest: Digest, size: number): Promise<void> {
+    if ((await blobs.storedSize(digest)) === undefined) {
+      await driver.move(uploadDataPath(name, id), blobDataPath(digest));
+      cache.rememberBlobSize(digest, size);
+    }
+    await blobs.link(name, digest);
+    hashes.delete(key(name, id));
+    await deleteQuietly(driver, uploadPath(name, id));
+  }
+
+  async function completeUnlocked(
+    name: RepositoryName,
+    id: string,
+    digest: Digest,
+    body: Readable | undefined,
+    range: ChunkRange | undefined,
+  ): Promise<CompletedUpload> {
+    const { size, received } = body ? await appendUnlocked(name, id, body, range) : { ...(await status(name, id)), received: 0 };
+    const actual = await actualDigest(name, id, digest, size);
+    if (actual !== digest) {
+      throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+        detail: { expected: digest, actual, size },
+      });
+    }
+    await publish(name, id, digest, size);
+    return { size, received };
+  }
+
+  async function start(name: RepositoryName): Promise<UploadStatus> {
+    const id = randomUUID();
+    await driver.append(uploadDataPath(name, id), emptyStream());
+    hashes.set(key(name, id), { hash: newHash(TRACKED_ALGORITHM), size: 0 });
+    return { id, size: 0 };
+  }
+
+  return {
+    start,
+    status,
+
+    append: (name, id, body, range) => lock(key(name, id), () => appendUnlocked(name, id, body, range)),
+
+    complete: (name, id, digest, body, range) =>
+      lock(key(name, id), () => completeUnlocked(name, id, digest, body, range)),
+
+    async cancel(name, id) {
+      await status(name, id);
+      await lock(key(name, id), async () => {
+        hashes.delete(key(name, id));
+        await deleteQuietly(driver, uploadPath(name, id));
+      });
+    },
+
+    async putMonolithic(name, digest, body) {
+      const { id } = await start(name);
+      try {
+        return await lock(key(name, id), () => completeUnlocked(name, id, digest, body, undefined));
+      } catch (err) {
+        hashes.delete(key(name, id));
+        await deleteQuietly(driver, uploadPath(name, id));
+        throw err;
+      }
+    },
+
+    async purge(cutoff, { dryRun = false } = {}) {
+      let purged = 0;
+      await driver.walk(REPOSITORIES_ROOT, async (info) => {
+        if (!info.isDir) return 'skip';
+        const base = info.path.slice(info.path.lastIndexOf('/') + 1);
+        if (base !== '_uploads') return base.startsWith('_') ? 'skip' : 'continue';
+        for (const id of await driver.list(info.path)) {
+          const session = `${info.path}/${id}`;
+          const activity = await lastActivity(driver, session);
+          if (activity === undefined || activity >= cutoff) continue;
+          purged += 1;
+          if (dryRun) continue;
+          await deleteQuietly(driver, session);
+          hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
+        }
+        return 'skip';
+      });
+      return purged;
+    },
+  };
+}
+
+/** Passes a stream through while feeding every chunk to `hash`. */
+function hashing(body: Readable, hash: Hash): Readable {
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return pipeline(body, tap, () => {});
+}
+
+function emptyStream(): Readable {
+  return Readable.from([]);
+}
+
+async function lastActivity(driver: StorageDriver, session: string): Promise<Date | undefined> {
+  try {
+    return (await driver.stat(`${session}/data`)).modTime;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    return (await driver.stat(session)).modTime;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function deleteQuietly(driver: StorageDriver, path: string): Promise<void> {
+  try {
+    await driver.delete(path);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** BLOB_UPLOAD_UNKNOWN for a session id. */
+export function uploadUnknown(id: string): RegistryError {
+  return new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', {
+    detail: { uuid: id.slice(0, 100) },
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The HTTP API in one table: every path, method and handler. Paths are matched on the raw
+ * (undecoded) URL; repository names may contain slashes, so each pattern anchors on the
+ * fixed suffix after the name. Each route is named by its template, which metrics use.
+ */
+import Router from '@koa/router';
+import type { BerthState } from '../http/context.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Registry } from '../registry/registry.js';
+import { blobRoutes } from './blobs.js';
+import { healthRoutes } from './health.js';
+import { listingRoutes } from './listings.js';
+import { manifestRoutes } from './manifests.js';
+import { uploadRoutes } from './uploads.js';
+
+/** Options of createRouter. */
+export interface RouterOptions {
+  registry: Registry;
+  metrics: Metrics;
+  logger: Logger;
+  /** `validation.manifests.maxsize`. */
+  manifestMaxSize: number;
+  /** `metrics.path`, or undefined when metrics are disabled. */
+  metricsPath: string | undefined;
+}
+
+const NAME = '(.+)';
+const SEGMENT = '([^/]+)';
+const path = (pattern: string) => new RegExp(`^${pattern}$`);
+
+/** Builds the router of the whole HTTP surface. */
+export function createRouter(options: RouterOptions): Router<BerthState> {
+  const { registry } = options;
+  const router = new Router<BerthState>();
+  const blobs = blobRoutes(registry);
+  const uploads = uploadRoutes(registry);
+  const manifests = manifestRoutes(registry, { maxSize: options.manifestMaxSize });
+  const listings = listingRoutes(registry);
+  const health = healthRoutes(registry, options.metrics, options.logger);
+
+  router.get('/v2/', path('/v2/?'), (ctx) => {
+    ctx.body = {};
+  });
+  router.get('/v2/_catalog', path('/v2/_catalog'), listings.catalog);
+  router.get('/v2/<name>/tags/list', path(`/v2/${NAME}/tags/list`), listings.tags);
+  router.get('/v2/<name>/referrers/<digest>', path(`/v2/${NAME}/referrers/${SEGMENT}`), listings.referrers);
+
+  const manifest = '/v2/<name>/manifests/<reference>';
+  const manifestPath = path(`/v2/${NAME}/manifests/${SEGMENT}`);
+  router.get(manifest, manifestPath, manifests.get);
+  router.put(manifest, manifestPath, manifests.put);
+  router.delete(manifest, manifestPath, manifests.delete);
+
+  router.post('/v2/<name>/blobs/uploads/', path(`/v2/${NAME}/blobs/uploads/?`), uploads.start);
+  const session = '/v2/<name>/blobs/uploads/<uuid>';
+  const sessionPath = path(`/v2/${NAME}/blobs/uploads/${SEGMENT}`);
+  router.get(session, sessionPath, uploads.status);
+  router.patch(session, sessionPath, uploads.patch);
+  router.put(session, sessionPath, uploads.finish);
+  router.delete(session, sessionPath, uploads.cancel);
+
+  const blob = '/v2/<name>/blobs/<digest>';
+  const blobPath = path(`/v2/${NAME}/blobs/${SEGMENT}`);
+  router.get(blob, blobPath, blobs.get);
+  router.delete(blob, blobPath, blobs.delete);
+
+  router.get('/healthz', path('/healthz'), health.live);
+  router.get('/readyz', path('/readyz'), health.ready);
+  if (options.metricsPath) router.get(options.metricsPath, path(escapeRegExp(options.metricsPath)), health.metrics);
+  return router;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

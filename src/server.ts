@@ -1,0 +1,59 @@
+/**
+ * The HTTP server around the Koa app: listening, timeouts suited to multi-GiB uploads, and a
+ * graceful shutdown that stops accepting, lets in-flight requests finish (up to a drain
+ * timeout) and then closes what is left.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseAddress } from './config/values.js';
+
+/** A listening server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:5000`. */
+  url: string;
+  port: number;
+  /** Stops accepting, waits up to `drainTimeoutMs` for in-flight requests, then closes the rest. */
+  close(drainTimeoutMs: number): Promise<void>;
+  readonly server: Server;
+}
+
+/** Anything that hands out a Node request listener, such as a Koa app. */
+export interface RequestHandlerFactory {
+  callback(): (req: IncomingMessage, res: ServerResponse) => unknown;
+}
+
+/** Starts `app` on `addr` (`host:port`; port 0 picks a free one). */
+export async function startServer(app: RequestHandlerFactory, addr: string): Promise<RunningServer> {
+  const { host, port } = parseAddress(addr);
+  const server = createServer(app.callback());
+  // Blob uploads may legitimately take longer than Node's default 5-minute request timeout.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host || undefined, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    server,
+    close: (drainTimeoutMs) => closeGracefully(server, drainTimeoutMs),
+  };
+}
+
+function closeGracefully(server: Server, drainTimeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
