@@ -1,56 +1,10 @@
 /**
- * `berth serve`: loads the configuration, wires storage, registry and HTTP, starts listening,
- * schedules upload purging and shuts down gracefully on SIGTERM/SIGINT.
+ * `berth serve`: loads the configuration, starts Berth and shuts it down gracefully on
+ * SIGTERM/SIGINT.
  */
-import * as nodePath from 'node:path';
-import { createApp } from '../app.js';
-import { checkedDriver } from '../blobstore/checked.js';
-import { createFilesystemDriver } from '../blobstore/filesystem.js';
+import { startBerth } from '../berth.js';
 import { loadConfig } from '../config/load.js';
-import type { BerthConfig } from '../config/schema.js';
-import { createLogger, type Logger } from '../log/logger.js';
-import { createMetrics } from '../metrics/metrics.js';
-import { createRegistry, type Registry } from '../registry/registry.js';
-import { type RunningServer, startServer } from '../server.js';
-
-/** A running Berth instance, as tests and the CLI hold it. */
-export interface BerthInstance {
-  server: RunningServer;
-  registry: Registry;
-  logger: Logger;
-  /** Graceful stop: drains requests within `http.draintimeout`. */
-  stop(): Promise<void>;
-}
-
-/** Starts Berth from an already-loaded configuration. */
-export async function startBerth(config: BerthConfig, logger: Logger): Promise<BerthInstance> {
-  const metrics = createMetrics();
-  const root = nodePath.resolve(config.storage.filesystem.rootdirectory);
-  const driver = checkedDriver(await createFilesystemDriver({ rootDirectory: root }), metrics.observeStorage);
-  const registry = createRegistry({
-    driver,
-    deleteEnabled: config.storage.delete.enabled,
-    cache: config.storage.cache.blobdescriptor,
-    onTransfer: metrics.uploadTransfer,
-  });
-  const app = createApp({ registry, logger, metrics, config });
-  const server = await startServer(app, config.http.addr);
-  const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);
-  logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
-    addr: server.url,
-    storage: 'filesystem',
-    rootdirectory: root,
-  });
-  return {
-    server,
-    registry,
-    logger,
-    async stop() {
-      stopPurging();
-      await server.close(config.http.draintimeout);
-    },
-  };
-}
+import { createLogger } from '../log/logger.js';
 
 /** Runs `berth serve` until a termination signal; resolves with the exit code. */
 export async function serve(configFile: string | undefined): Promise<number> {
@@ -70,28 +24,4 @@ export async function serve(configFile: string | undefined): Promise<number> {
   });
   logger.info('stopped');
   return 0;
-}
-
-type PurgeConfig = BerthConfig['storage']['maintenance']['uploadpurging'];
-
-function schedulePurging(registry: Registry, purging: PurgeConfig, logger: Logger): () => void {
-  if (!purging.enabled) return () => {};
-  const run = async () => {
-    const cutoff = new Date(Date.now() - purging.age);
-    try {
-      const purged = await registry.uploads.purge(cutoff, { dryRun: purging.dryrun });
-      if (purged > 0) logger.info('purged stale uploads', { count: purged, dryrun: purging.dryrun });
-    } catch (err) {
-      logger.error('upload purge failed', { error: err });
-    }
-  };
-  // A random first delay keeps replicas that start together from purging together.
-  const first = setTimeout(run, Math.min(purging.interval, 60_000) * Math.random());
-  const every = setInterval(run, purging.interval);
-  first.unref();
-  every.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(every);
-  };
 }

@@ -1,0 +1,79 @@
+/**
+ * Starting Berth from a validated configuration: storage driver, registry, HTTP app and
+ * server, and the upload purger. The CLI and the tests both start Berth through here.
+ */
+import * as nodePath from 'node:path';
+import { createApp } from './app.js';
+import { checkedDriver } from './blobstore/checked.js';
+import type { StorageDriver } from './blobstore/driver.js';
+import { createFilesystemDriver } from './blobstore/filesystem.js';
+import type { BerthConfig } from './config/schema.js';
+import type { Logger } from './log/logger.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createRegistry, type Registry } from './registry/registry.js';
+import { type RunningServer, startServer } from './server.js';
+
+/** A running Berth instance, as tests and the CLI hold it. */
+export interface BerthInstance {
+  server: RunningServer;
+  registry: Registry;
+  driver: StorageDriver;
+  metrics: Metrics;
+  /** Graceful stop: drains requests within `http.draintimeout`. */
+  stop(): Promise<void>;
+}
+
+/** Starts Berth from an already-loaded configuration. */
+export async function startBerth(config: BerthConfig, logger: Logger): Promise<BerthInstance> {
+  const metrics = createMetrics();
+  const root = nodePath.resolve(config.storage.filesystem.rootdirectory);
+  const driver = checkedDriver(await createFilesystemDriver({ rootDirectory: root }), metrics.observeStorage);
+  const registry = createRegistry({
+    driver,
+    deleteEnabled: config.storage.delete.enabled,
+    cache: config.storage.cache.blobdescriptor,
+    onTransfer: metrics.uploadTransfer,
+  });
+  const app = createApp({ registry, logger, metrics, config });
+  const server = await startServer(app, config.http.addr);
+  const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);
+  logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
+    addr: server.url,
+    storage: 'filesystem',
+    rootdirectory: root,
+  });
+  return {
+    server,
+    registry,
+    driver,
+    metrics,
+    async stop() {
+      stopPurging();
+      await server.close(config.http.draintimeout);
+    },
+  };
+}
+
+type PurgeConfig = BerthConfig['storage']['maintenance']['uploadpurging'];
+
+function schedulePurging(registry: Registry, purging: PurgeConfig, logger: Logger): () => void {
+  if (!purging.enabled) return () => {};
+  const run = async () => {
+    const cutoff = new Date(Date.now() - purging.age);
+    try {
+      const purged = await registry.uploads.purge(cutoff, { dryRun: purging.dryrun });
+      if (purged > 0) logger.info('purged stale uploads', { count: purged, dryrun: purging.dryrun });
+    } catch (err) {
+      logger.error('upload purge failed', { error: err });
+    }
+  };
+  // A random first delay keeps replicas that start together from purging together.
+  const first = setTimeout(run, Math.min(purging.interval, 60_000) * Math.random());
+  const every = setInterval(run, purging.interval);
+  first.unref();
+  every.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
+}
