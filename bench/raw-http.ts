@@ -44,15 +44,8 @@ const SLICE_SIZE = 1024 * 1024;
 /** A request that sees no socket activity for this long fails instead of hanging the run. */
 const IDLE_TIMEOUT_MS = 120_000;
 
-const enum Phase {
-  Idle,
-  Head,
-  Body,
-  ChunkSize,
-  ChunkData,
-  ChunkEnd,
-  Trailer,
-}
+/** Parser states. */
+const Phase = { Idle: 0, Head: 1, Body: 2, ChunkSize: 3, ChunkData: 4, ChunkEnd: 5, Trailer: 6 } as const;
 
 interface Pending {
   resolve: (response: RawResponse) => void;
@@ -70,7 +63,7 @@ export async function openConnection(port: number, host = '127.0.0.1'): Promise<
 
 function wrapSocket(socket: Socket, address: string): RawConnection {
   let pending: Pending | undefined;
-  let phase = Phase.Idle;
+  let phase: number = Phase.Idle;
   let carry: Buffer | undefined;
   let remaining = 0;
   let status = 0;
@@ -113,9 +106,8 @@ function wrapSocket(socket: Socket, address: string): RawConnection {
     bodyLength = 0;
     const current = pending as Pending;
     bodyParts = current.keepBody || status >= 400 ? [] : undefined;
-    if (current.headOnly || status === 204 || status === 304 || status < 200) {
-      if (status < 200) throw new Error(`unexpected interim response ${status} from ${address}`);
-      phase = Phase.Idle;
+    if (status < 200) throw new Error(`unexpected interim response ${status} from ${address}`);
+    if (current.headOnly || status === 204 || status === 304) {
       finish();
       return end + 4;
     }

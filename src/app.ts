@@ -2,7 +2,7 @@
  * The Koa application: middleware in the order errors -> request log -> metrics -> router,
  * each factory handed only its own part of the configuration.
  */
-import Koa from 'koa';
+import Koa, { type Next } from 'koa';
 import type { BerthConfig } from './config/schema.js';
 import { accessLog } from './http/access-log.js';
 import type { BerthContext, BerthState } from './http/context.js';
@@ -46,10 +46,24 @@ export function createApp({ registry, logger, metrics, config }: AppOptions): Ko
   app.use(errorHandler(logger));
   app.use(accessLog({ logger, disabled: config.log.accesslog.disabled }));
   app.use(requestMetrics(metrics));
+  app.use(unknownEndpoint);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
-  app.use(async (ctx: BerthContext) => {
-    throw new RegistryError('UNSUPPORTED', `no endpoint at ${ctx.path.slice(0, 200)}`, { status: 404 });
-  });
+  app.use(router.allowedMethods());
   return app;
+}
+
+/** Turns "no route answered" (404) and the router's 405/501 into OCI errors, keeping `Allow`. */
+async function unknownEndpoint(ctx: BerthContext, next: Next): Promise<void> {
+  await next();
+  if (ctx.body != null) return;
+  if (ctx.status === 404) {
+    throw new RegistryError('UNSUPPORTED', `no endpoint at ${ctx.path.slice(0, 200)}`, { status: 404 });
+  }
+  if (ctx.status === 405 || ctx.status === 501) {
+    const allow = ctx.response.get('Allow');
+    throw new RegistryError('UNSUPPORTED', `method ${ctx.method} is not supported on this endpoint`, {
+      status: 405,
+      headers: allow ? { Allow: allow } : {},
+    });
+  }
 }

@@ -1,7 +1,6 @@
 /**
  * The one place errors become responses: a RegistryError is rendered as OCI error JSON with
- * its status and headers; router errors (405) and client disconnects are mapped to codes;
- * anything else is a 500 whose details go to the log, not to the client.
+ * its status and headers; a client disconnect is mapped to a code; anything else is a 500 whose details go to the log, not to the client.
  */
 import type { Next } from 'koa';
 import { isRegistryError, RegistryError } from '../registry/errors.js';
@@ -46,20 +45,7 @@ function toRegistryError(err: unknown, ctx: BerthContext): RegistryError {
   if (isClientDisconnect(err, ctx)) {
     return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended before it was complete', { status: 400 });
   }
-  const status = httpStatusOf(err);
-  if (status === 405 || status === 501) {
-    const allow = (err as { headers?: Record<string, string> }).headers?.Allow;
-    return new RegistryError('UNSUPPORTED', `method ${ctx.method} is not supported on this endpoint`, {
-      status: 405,
-      headers: allow ? { Allow: allow } : {},
-    });
-  }
   return new RegistryError('UNKNOWN', 'internal server error', { detail: { requestId: ctx.state.requestId } });
-}
-
-function httpStatusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
 }
 
 function isClientDisconnect(err: unknown, ctx: BerthContext): boolean {

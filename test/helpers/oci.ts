@@ -103,7 +103,8 @@ export async function pushManifest(
   const response = await request(url)
     .put(`/v2/${name}/manifests/${reference}`)
     .set('Content-Type', mediaType)
-    .send(body);
+    // superagent would JSON-encode a Buffer sent with a +json type; send the exact text.
+    .send(body.toString('utf8'));
   if (response.status !== 201) throw new Error(`manifest push failed: ${response.status} ${response.text}`);
   return response.headers['docker-content-digest'] as string;
 }

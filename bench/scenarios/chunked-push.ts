@@ -1,0 +1,39 @@
+/** Scenario b: chunked blob push (POST, PATCH per 8 MiB chunk, then PUT ?digest= without body). */
+import { performance } from 'node:perf_hooks';
+import { bulkPayload } from '../data.js';
+import { openConnection } from '../raw-http.js';
+import { finishUpload, patchChunk, startUpload } from '../registry-client.js';
+import { megabytesPerSecond } from '../stats.js';
+import { medianOfRuns } from './bulk.js';
+import type { Scenario } from './types.js';
+
+const REPO = 'bench/chunked';
+const CHUNK_SIZE = 8 * 1024 * 1024;
+
+/** Pushes the bulk payload in 8 MiB PATCH chunks, three times with different content. */
+export const chunkedPush: Scenario = {
+  key: 'chunked-push',
+  title: (mib) => `chunked push ${mib} MiB`,
+  unit: 'MB/s',
+  target: 2,
+  lowerIsBetter: false,
+  async run(ctx) {
+    const payload = bulkPayload(ctx.bulkBytes);
+    const { buffer } = payload;
+    const conn = await openConnection(ctx.port);
+    try {
+      return await medianOfRuns(ctx.log, async (run) => {
+        const digest = payload.stamp(11 + run);
+        const started = performance.now();
+        let location = await startUpload(conn, ctx.host, REPO);
+        for (let start = 0; start < buffer.length; start += CHUNK_SIZE) {
+          location = await patchChunk(conn, ctx.host, location, start, buffer.subarray(start, start + CHUNK_SIZE));
+        }
+        await finishUpload(conn, ctx.host, location, digest);
+        return megabytesPerSecond(buffer.length, performance.now() - started);
+      });
+    } finally {
+      conn.close();
+    }
+  },
+};

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import {
+  imageIndex,
+  imageManifest,
+  jsonBlob,
+  manifestDescriptor,
+  OCI_INDEX,
+  ociError,
+  pushBlob,
+  pushImage,
+  pushManifest,
+  randomBlob,
+  sha256,
+} from '../helpers/oci.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+describe('tags list', () => {
+  let server: TestServer;
+  const tags = ['v1', 'v10', 'v2', 'Latest', 'a', '_under', 'b.c', 'b-c'];
+  before(async () => {
+    server = await startTestServer();
+    const { manifest } = await pushImage(server.url, 't/app', 'seed');
+    for (const tag of tags) await pushManifest(server.url, 't/app', tag, manifest);
+  });
+  after(() => server.close());
+
+  const sorted = () => [...tags, 'seed'].sort((a, b) => (a < b ? -1 : 1));
+
+  it('lists every tag in ASCII order', async () => {
+    const res = await request(server.url).get('/v2/t/app/tags/list').expect(200);
+    assert.deepEqual(res.body, { name: 't/app', tags: sorted() });
+    assert.equal(res.headers.link, undefined);
+  });
+
+  it('n limits the page and Link points at the next one; last is exclusive', async () => {
+    const all = sorted();
+    const first = await request(server.url).get('/v2/t/app/tags/list?n=4').expect(200);
+    assert.deepEqual(first.body.tags, all.slice(0, 4));
+    assert.equal(first.headers.link, `</v2/t/app/tags/list?n=4&last=${encodeURIComponent(all[3] as string)}>; rel="next"`);
+    const collected = [...first.body.tags];
+    let link = first.headers.link as string | undefined;
+    while (link) {
+      const next = /^<([^>]+)>/.exec(link)?.[1] as string;
+      const page = await request(server.url).get(next).expect(200);
+      collected.push(...page.body.tags);
+      link = page.headers.link;
+    }
+    assert.deepEqual(collected, all);
+    const after = await request(server.url).get(`/v2/t/app/tags/list?last=${all[2]}`).expect(200);
+    assert.deepEqual(after.body.tags, all.slice(3));
+    const window = await request(server.url).get(`/v2/t/app/tags/list?n=2&last=${all[2]}`).expect(200);
+    assert.deepEqual(window.body.tags, all.slice(3, 5));
+  });
+
+  it('n=0 gives an empty list and no Link; n past the end gives everything', async () => {
+    const zero = await request(server.url).get('/v2/t/app/tags/list?n=0').expect(200);
+    assert.deepEqual(zero.body.tags, []);
+    assert.equal(zero.headers.link, undefined);
+    const big = await request(server.url).get('/v2/t/app/tags/list?n=1000').expect(200);
+    assert.deepEqual(big.body.tags, sorted());
+    assert.equal(big.headers.link, undefined);
+    const exact = await request(server.url).get(`/v2/t/app/tags/list?n=${sorted().length}`).expect(200);
+    assert.equal(exact.headers.link, undefined);
+  });
+
+  it('a last past every tag gives an empty list', async () => {
+    const res = await request(server.url).get('/v2/t/app/tags/list?last=zzz').expect(200);
+    assert.deepEqual(res.body.tags, []);
+  });
+
+  it('a bad n is 400; an unknown repository is 404 NAME_UNKNOWN', async () => {
+    for (const n of ['-1', 'abc', '1.5']) {
+      const res = await request(server.url).get(`/v2/t/app/tags/list?n=${n}`).expect(400);
+      assert.equal(ociError(res.body).code, 'UNSUPPORTED');
+    }
+    const res = await request(server.url).get('/v2/t/unknown/tags/list').expect(404);
+    assert.equal(ociError(res.body).code, 'NAME_UNKNOWN');
+  });
+
+  it('a repository with blobs but no tags lists an empty array', async () => {
+    await pushBlob(server.url, 't/untagged', randomBlob(10).content);
+    const res = await request(server.url).get('/v2/t/untagged/tags/list').expect(200);
+    assert.deepEqual(res.body, { name: 't/untagged', tags: [] });
+  });
+});
+
+describe('catalog', () => {
+  let server: TestServer;
+  const names = ['zeta', 'alpha/one', 'alpha/one/nested', 'alpha-two', 'beta/x/y/z'];
+  before(async () => {
+    server = await startTestServer();
+    for (const name of names) await pushBlob(server.url, name, randomBlob(8).content);
+    // An upload alone does not make a repository.
+    await request(server.url).post('/v2/only/uploading/blobs/uploads/').expect(202);
+  });
+  after(() => server.close());
+
+  it('lists repositories (nested ones too) in ASCII order', async () => {
+    const res = await request(server.url).get('/v2/_catalog').expect(200);
+    assert.deepEqual(res.body.repositories, [...names].sort((a, b) => (a < b ? -1 : 1)));
+  });
+
+  it('paginates with n, last and Link', async () => {
+    const all = [...names].sort((a, b) => (a < b ? -1 : 1));
+    const first = await request(server.url).get('/v2/_catalog?n=2').expect(200);
+    assert.deepEqual(first.body.repositories, all.slice(0, 2));
+    assert.equal(first.headers.link, `</v2/_catalog?n=2&last=${encodeURIComponent(all[1] as string)}>; rel="next"`);
+    const second = await request(server.url).get(`/v2/_catalog?n=2&last=${encodeURIComponent(all[1] as string)}`).expect(200);
+    assert.deepEqual(second.body.repositories, all.slice(2, 4));
+    const zero = await request(server.url).get('/v2/_catalog?n=0').expect(200);
+    assert.deepEqual(zero.body.repositories, []);
+  });
+
+  it('an empty registry has an empty catalog', async () => {
+    const empty = await startTestServer();
+    try {
+      const res = await request(empty.url).get('/v2/_catalog').expect(200);
+      assert.deepEqual(res.body, { repositories: [] });
+    } finally {
+      await empty.close();
+    }
+  });
+});
+
+describe('referrers', () => {
+  let server: TestServer;
+  let subject: { digest: string; size: number; mediaType: string };
+  const empty = jsonBlob({}, 'application/vnd.oci.empty.v1+json');
+  before(async () => {
+    server = await startTestServer();
+    const image = await pushImage(server.url, 'r/app', 'v1');
+    subject = manifestDescriptor(image.manifest);
+    await pushBlob(server.url, 'r/app', empty.content);
+  });
+  after(() => server.close());
+
+  async function pushReferrer(artifactType: string | undefined, annotations: Record<string, string>, configType?: string) {
+    const payload = randomBlob(32, 'application/vnd.example.payload');
+    await pushBlob(server.url, 'r/app', payload.content);
+    const config = configType ? jsonBlob({ kind: configType }, configType) : empty;
+    if (configType) await pushBlob(server.url, 'r/app', config.content);
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [payload.descriptor],
+      subject,
+      annotations,
+      ...(artifactType ? { artifactType } : {}),
+    });
+    const res = await request(server.url)
+      .put(`/v2/r/app/manifests/${sha256(body)}`)
+      .set('Content-Type', 'application/vnd.oci.image.manifest.v1+json')
+      .send(body.toString())
+      .expect(201);
+    assert.equal(res.headers['oci-subject'], subject.digest);
+    return { digest: sha256(body), size: body.length };
+  }
+
+  it('lists referrers as an image index with artifactType (config type as fallback) and annotations', async () => {
+    const sbom = await pushReferrer('application/vnd.example.sbom', { 'org.example.kind': 'sbom' });
+    const sig = await pushReferrer(undefined, { 'org.example.kind': 'sig' }, 'application/vnd.example.signature.config');
+    const res = await request(server.url).get(`/v2/r/app/referrers/${subject.digest}`).expect(200);
+    assert.equal(res.headers['content-type'], OCI_INDEX);
+    assert.equal(res.headers['oci-filters-applied'], undefined);
+    const body = JSON.parse(res.text);
+    assert.equal(body.schemaVersion, 2);
+    assert.equal(body.mediaType, OCI_INDEX);
+    const byDigest = new Map(body.manifests.map((d: { digest: string }) => [d.digest, d]));
+    assert.deepEqual(byDigest.get(sbom.digest), {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sbom.digest,
+      size: sbom.size,
+      artifactType: 'application/vnd.example.sbom',
+      annotations: { 'org.example.kind': 'sbom' },
+    });
+    assert.equal((byDigest.get(sig.digest) as { artifactType: string }).artifactType, 'application/vnd.example.signature.config');
+    assert.equal(body.manifests.length, 2);
+  });
+
+  it('filters by artifactType and says so in OCI-Filters-Applied', async () => {
+    const res = await request(server.url)
+      .get(`/v2/r/app/referrers/${subject.digest}?artifactType=application/vnd.example.sbom`)
+      .expect(200);
+    assert.equal(res.headers['oci-filters-applied'], 'artifactType');
+    const body = JSON.parse(res.text);
+    assert.equal(body.manifests.length, 1);
+    assert.equal(body.manifests[0].artifactType, 'application/vnd.example.sbom');
+  });
+
+  it('a subject with no referrers, or not pushed yet, gives an empty index, not 404', async () => {
+    const unknown = sha256('not pushed yet');
+    for (const path of [`/v2/r/app/referrers/${unknown}`, `/v2/r/nothing-here/referrers/${unknown}`]) {
+      const res = await request(server.url).get(path).expect(200);
+      assert.deepEqual(JSON.parse(res.text), { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+    }
+  });
+
+  it('accepts a referrer before its subject exists, and lists an index referrer without artifactType', async () => {
+    const future = sha256('future subject');
+    const child = await pushImage(server.url, 'r/app', 'child');
+    const index = imageIndex([manifestDescriptor(child.manifest)], {
+      subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: future, size: 100 },
+      annotations: { a: 'b' },
+    });
+    const digest = await pushManifest(server.url, 'r/app', sha256(index), index, OCI_INDEX);
+    const res = await request(server.url).get(`/v2/r/app/referrers/${future}`).expect(200);
+    assert.deepEqual(JSON.parse(res.text).manifests, [
+      { mediaType: OCI_INDEX, digest, size: index.length, annotations: { a: 'b' } },
+    ]);
+  });
+
+  it('deleting a referrer removes it from the listing', async () => {
+    const doomed = await pushReferrer('application/vnd.example.doomed', {});
+    await request(server.url).delete(`/v2/r/app/manifests/${doomed.digest}`).expect(202);
+    const res = await request(server.url)
+      .get(`/v2/r/app/referrers/${subject.digest}?artifactType=application/vnd.example.doomed`)
+      .expect(200);
+    assert.deepEqual(JSON.parse(res.text).manifests, []);
+  });
+
+  it('an invalid subject digest is 400 DIGEST_INVALID', async () => {
+    const res = await request(server.url).get('/v2/r/app/referrers/sha256:nothex').expect(400);
+    assert.equal(ociError(res.body).code, 'DIGEST_INVALID');
+  });
+});
