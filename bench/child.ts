@@ -20,7 +20,12 @@ const OUTPUT_LIMIT = 16 * 1024;
 const live = new Set<ChildProcess>();
 
 /** Spawns `command` with `args`; its output is kept (tail only) for error messages. */
-export function spawnChild(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): ChildHandle {
+export function spawnChild(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): ChildHandle {
   const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   live.add(child);

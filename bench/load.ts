@@ -100,9 +100,12 @@ export async function runClosedLoop(
       const started = now;
       const response = await conn.request(request.head, options);
       now = performance.now();
-      if (response.status !== request.expectedStatus) expectStatus(response, request.expectedStatus, request.what);
+      if (response.status !== request.expectedStatus)
+        expectStatus(response, request.expectedStatus, request.what);
       if (request.expectedBodyLength !== undefined && response.bodyLength !== request.expectedBodyLength) {
-        throw new Error(`${request.what}: expected a ${request.expectedBodyLength}-byte body, got ${response.bodyLength}`);
+        throw new Error(
+          `${request.what}: expected a ${request.expectedBodyLength}-byte body, got ${response.bodyLength}`,
+        );
       }
       if (now >= measureFrom && now <= measureTo) {
         completed++;

@@ -34,7 +34,10 @@ export async function pushImageBlobs(conn: RawConnection, host: string, repo: st
   const configDigest = sha256Digest(config);
   await pushBlob(conn, host, repo, config, configDigest);
   await pushBlob(conn, host, repo, layer, layerDigest);
-  return { config: { digest: configDigest, size: config.length }, layer: { digest: layerDigest, size: layer.length } };
+  return {
+    config: { digest: configDigest, size: config.length },
+    layer: { digest: layerDigest, size: layer.length },
+  };
 }
 
 /** An OCI image manifest over `blobs`, made unique by `annotations`. */

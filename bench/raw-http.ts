@@ -209,7 +209,12 @@ function wrapSocket(socket: Socket, address: string): RawConnection {
       if (closed) return Promise.reject(new Error(`the connection to ${address} is closed`));
       if (pending) return Promise.reject(new Error('a request is already in flight on this connection'));
       return new Promise<RawResponse>((resolve, reject) => {
-        pending = { resolve, reject, headOnly: options.headOnly === true, keepBody: options.keepBody === true };
+        pending = {
+          resolve,
+          reject,
+          headOnly: options.headOnly === true,
+          keepBody: options.keepBody === true,
+        };
         phase = Phase.Head;
         const body = options.body;
         if (!body || body.length <= SMALL_BODY) {
@@ -220,7 +225,9 @@ function wrapSocket(socket: Socket, address: string): RawConnection {
           return;
         }
         socket.write(requestHead);
-        writeBody(body).catch((error: Error) => fail(new Error(`sending the body to ${address} failed: ${error.message}`)));
+        writeBody(body).catch((error: Error) =>
+          fail(new Error(`sending the body to ${address} failed: ${error.message}`)),
+        );
       });
     },
     close() {

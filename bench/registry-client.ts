@@ -26,7 +26,9 @@ export function requestHead(
 export function expectStatus(response: RawResponse, expected: number, what: string): void {
   if (response.status === expected) return;
   const body = response.body ? response.body.toString('utf8', 0, Math.min(response.body.length, 500)) : '';
-  throw new BenchError(`${what}: expected HTTP ${expected}, got ${response.status}${body ? ` with body ${body}` : ''}`);
+  throw new BenchError(
+    `${what}: expected HTTP ${expected}, got ${response.status}${body ? ` with body ${body}` : ''}`,
+  );
 }
 
 /** The path (and query) of a Location header, which may be absolute (distribution) or relative. */
@@ -46,7 +48,9 @@ export function withQuery(path: string, key: string, value: string): string {
 /** POST /v2/<repo>/blobs/uploads/ and returns the upload location (path + query). */
 export async function startUpload(conn: RawConnection, host: string, repo: string): Promise<string> {
   const what = `POST /v2/${repo}/blobs/uploads/`;
-  const response = await conn.request(requestHead('POST', `/v2/${repo}/blobs/uploads/`, host, { 'Content-Length': 0 }));
+  const response = await conn.request(
+    requestHead('POST', `/v2/${repo}/blobs/uploads/`, host, { 'Content-Length': 0 }),
+  );
   expectStatus(response, 202, what);
   return locationPath(response, what);
 }
@@ -81,14 +85,23 @@ export async function finishUpload(
 ): Promise<void> {
   const headers: Record<string, string | number> = { 'Content-Length': body ? body.length : 0 };
   if (body) headers['Content-Type'] = 'application/octet-stream';
-  const response = await conn.request(requestHead('PUT', withQuery(location, 'digest', digest), host, headers), {
-    ...(body ? { body } : {}),
-  });
+  const response = await conn.request(
+    requestHead('PUT', withQuery(location, 'digest', digest), host, headers),
+    {
+      ...(body ? { body } : {}),
+    },
+  );
   expectStatus(response, 201, `PUT upload with digest ${digest}`);
 }
 
 /** Pushes a blob with the two-request flow (POST, then PUT with the whole body). */
-export async function pushBlob(conn: RawConnection, host: string, repo: string, blob: Buffer, digest: string): Promise<void> {
+export async function pushBlob(
+  conn: RawConnection,
+  host: string,
+  repo: string,
+  blob: Buffer,
+  digest: string,
+): Promise<void> {
   const location = await startUpload(conn, host, repo);
   await finishUpload(conn, host, location, digest, blob);
 }

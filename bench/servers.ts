@@ -30,6 +30,13 @@ export interface ServerUnderTest {
   stop(): Promise<number>;
 }
 
+const running = new Set<ServerUnderTest>();
+
+/** Stops every server still running (used on interrupt and fatal errors). */
+export async function stopAllServers(): Promise<void> {
+  await Promise.allSettled([...running].map((server) => server.stop()));
+}
+
 /** True when the distribution binary is installed. */
 export function distributionAvailable(): boolean {
   return existsSync(DISTRIBUTION_BINARY);
@@ -104,6 +111,7 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
     host,
     child,
     async stop() {
+      running.delete(server);
       let peak = Number.NaN;
       try {
         if (child.exitStatus() === undefined) peak = peakRssMiB(child.pid);
@@ -114,6 +122,7 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
       return peak;
     },
   };
+  running.add(server);
   try {
     await waitUntilReady(child, port, '/v2/', kind);
   } catch (error) {
@@ -124,13 +133,19 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
 }
 
 /** Polls GET `path` every 50 ms until it answers 200; fails if the child exits or 30 s pass. */
-export async function waitUntilReady(child: ChildHandle, port: number, path: string, name: string): Promise<void> {
+export async function waitUntilReady(
+  child: ChildHandle,
+  port: number,
+  path: string,
+  name: string,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   const head = requestHead('GET', path, `127.0.0.1:${port}`);
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
     const exit = child.exitStatus();
-    if (exit !== undefined) throw new Error(`${name} exited during startup (${exit}); output:\n${child.output()}`);
+    if (exit !== undefined)
+      throw new Error(`${name} exited during startup (${exit}); output:\n${child.output()}`);
     try {
       const conn = await openConnection(port);
       try {

@@ -26,7 +26,13 @@ export const manifestGet: Scenario = {
     }
     const path = `/v2/${REPO}/manifests/${TAG}`;
     const head = Buffer.from(requestHead('GET', path, ctx.host, { Accept: OCI_MANIFEST }), 'latin1');
-    const request = { head, headOnly: false, expectedStatus: 200, expectedBodyLength: manifest.length, what: `GET ${path}` };
+    const request = {
+      head,
+      headOnly: false,
+      expectedStatus: 200,
+      expectedBodyLength: manifest.length,
+      what: `GET ${path}`,
+    };
     const result = await runClosedLoop(ctx.port, request, ctx.concurrency, ctx.warmupMs, ctx.durationMs);
     return { value: result.operations / (result.elapsedMs / 1000), latency: result.latency };
   },

@@ -4,7 +4,7 @@ import { bulkPayload } from '../data.js';
 import { openConnection } from '../raw-http.js';
 import { finishUpload, startUpload } from '../registry-client.js';
 import { megabytesPerSecond } from '../stats.js';
-import { medianOfRuns } from './bulk.js';
+import { BULK_RUNS, medianOfRuns } from './bulk.js';
 import type { Scenario } from './types.js';
 
 const REPO = 'bench/monolithic';
@@ -16,6 +16,10 @@ export const monolithicPush: Scenario = {
   unit: 'MB/s',
   target: 2,
   lowerIsBetter: false,
+  prepare(bulkBytes) {
+    const payload = bulkPayload(bulkBytes);
+    for (let run = 0; run < BULK_RUNS; run++) payload.stamp(1 + run);
+  },
   async run(ctx) {
     const payload = bulkPayload(ctx.bulkBytes);
     const conn = await openConnection(ctx.port);

@@ -16,6 +16,9 @@ export const pull: Scenario = {
   unit: 'MB/s',
   target: 1,
   lowerIsBetter: false,
+  prepare(bulkBytes) {
+    bulkPayload(bulkBytes).stamp(21);
+  },
   async run(ctx) {
     const payload = bulkPayload(ctx.bulkBytes);
     const size = payload.buffer.length;

@@ -16,6 +16,9 @@ export const smallBlobPush: Scenario = {
   unit: 'blobs/s',
   target: 3,
   lowerIsBetter: false,
+  prepare() {
+    blobPack(BLOB_COUNT, BLOB_SIZE);
+  },
   async run(ctx) {
     const { blobs, digests } = blobPack(BLOB_COUNT, BLOB_SIZE);
     const result = await runTasks(ctx.port, BLOB_COUNT, CONCURRENCY, (conn, i) =>

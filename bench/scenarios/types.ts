@@ -40,5 +40,7 @@ export interface MetricSpec {
 
 /** A metric measured by running load against the server. */
 export interface Scenario extends MetricSpec {
+  /** Generates payloads and their digests up front, before any server runs. */
+  prepare?(bulkBytes: number): void;
   run(ctx: ScenarioContext): Promise<Measurement>;
 }

@@ -1,0 +1,111 @@
+/** Command-line options of `npm run bench`. */
+import { parseArgs } from 'node:util';
+import { METRICS } from './scenarios/index.js';
+
+/** Parsed options. */
+export interface BenchOptions {
+  /** Also run CNCF distribution and print ratios. */
+  compare: boolean;
+  /** Metric keys to run, in report order. */
+  only: string[];
+  /** Measured seconds of the fixed-duration scenarios. */
+  durationSeconds: number;
+  /** Unmeasured warm-up seconds before them. */
+  warmupSeconds: number;
+  /** Connections of the fixed-duration scenarios. */
+  concurrency: number;
+  /** Blob size of the bulk scenarios, in MiB. */
+  sizeMiB: number;
+  /** Print JSON only. */
+  json: boolean;
+  /** Measure the client against a trivial HTTP server instead of benchmarking registries. */
+  clientCheck: boolean;
+  help: boolean;
+}
+
+/** Usage text for --help and option errors. */
+export const USAGE = `usage: npm run bench -- [options]
+
+  --compare              also benchmark CNCF distribution (/usr/bin/docker-registry) and print ratios
+  --only <key>[,<key>]   run a subset: ${METRICS.map((m) => m.key).join(', ')}
+  --duration <seconds>   measured time of manifest-get and blob-head (default 5)
+  --warmup <seconds>     unmeasured warm-up before them (default 1)
+  --concurrency <n>      connections for manifest-get and blob-head (default 32)
+  --size-mib <n>         blob size of the push and pull scenarios (default 256)
+  --json                 print the results as JSON only
+  --client-check         measure the load generator against a trivial HTTP server
+  --help                 this text
+
+Results are also written to .bench/results.json.`;
+
+/** A bad command line; main prints it with the usage text. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function positive(name: string, text: string | undefined, fallback: number, integer: boolean): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(
+      `--${name} expects a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+/** Parses `argv` (without node and script). */
+export function parseOptions(argv: string[]): BenchOptions {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  const known = METRICS.map((m) => m.key);
+  let only = known;
+  if (values.only !== undefined) {
+    const asked = values.only
+      .split(',')
+      .map((key) => key.trim())
+      .filter((key) => key !== '');
+    const unknown = asked.filter((key) => !known.includes(key));
+    if (unknown.length > 0 || asked.length === 0) {
+      throw new UsageError(
+        `--only: unknown scenario ${unknown.join(', ') || '(none given)'}; known: ${known.join(', ')}`,
+      );
+    }
+    only = known.filter((key) => asked.includes(key));
+  }
+  return {
+    compare: values.compare === true,
+    only,
+    durationSeconds: positive('duration', values.duration, 5, false),
+    warmupSeconds: values.warmup === '0' ? 0 : positive('warmup', values.warmup, 1, false),
+    concurrency: positive('concurrency', values.concurrency, 32, true),
+    sizeMiB: positive('size-mib', values['size-mib'], 256, true),
+    json: values.json === true,
+    clientCheck: values['client-check'] === true,
+    help: values.help === true,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      compare: { type: 'boolean' },
+      only: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      concurrency: { type: 'string' },
+      'size-mib': { type: 'string' },
+      json: { type: 'boolean' },
+      'client-check': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
