@@ -8,6 +8,7 @@ import { medianOfRuns } from './bulk.js';
 import type { Scenario } from './types.js';
 
 const REPO = 'bench/pull';
+const READ_BUFFER_SIZE = 1024 * 1024;
 
 /** Pushes the bulk payload once (untimed), then GETs it three times. */
 export const pull: Scenario = {
@@ -22,7 +23,7 @@ export const pull: Scenario = {
   async run(ctx) {
     const payload = bulkPayload(ctx.bulkBytes);
     const size = payload.buffer.length;
-    const conn = await openConnection(ctx.port);
+    const conn = await openConnection(ctx.port, { readBufferSize: READ_BUFFER_SIZE });
     try {
       const digest = payload.stamp(21);
       await pushBlob(conn, ctx.host, REPO, payload.buffer, digest);

@@ -25,6 +25,8 @@ export interface BerthProcess {
   peakRss(): Promise<number>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Waits for the process to exit on its own; resolves with the exit code. */
+  exited(): Promise<number | null>;
   /** SIGKILL and wait. */
   kill(): Promise<void>;
   /** Stops the process (if running) and removes its data directory. */
@@ -84,6 +86,7 @@ export async function startBerthProcess(options: { env?: Record<string, string>;
       if (running) child.kill('SIGTERM');
       return exited;
     },
+    exited: () => exited,
     async kill() {
       if (running) child.kill('SIGKILL');
       await exited;
