@@ -165,7 +165,12 @@ async function walkDirectory(root: string, path: string, visit: WalkVisitor): Pr
 }
 
 function toFileInfo(path: string, stats: Stats): FileInfo {
-  return { path, size: stats.isDirectory() ? 0 : stats.size, modTime: stats.mtime, isDir: stats.isDirectory() };
+  return {
+    path,
+    size: stats.isDirectory() ? 0 : stats.size,
+    modTime: stats.mtime,
+    isDir: stats.isDirectory(),
+  };
 }
 
 async function openTemp(directory: string): Promise<{ path: string; handle: fs.FileHandle }> {

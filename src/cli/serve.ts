@@ -14,7 +14,10 @@ export async function serve(configFile: string | undefined): Promise<number> {
   const instance = await startBerth(config, logger);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      logger.info('shutting down: finishing in-flight requests', { signal, draintimeout_ms: config.http.draintimeout });
+      logger.info('shutting down: finishing in-flight requests', {
+        signal,
+        draintimeout_ms: config.http.draintimeout,
+      });
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       instance.stop().then(resolve, resolve);

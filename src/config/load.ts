@@ -58,11 +58,18 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, source: s
   return { config: config as BerthConfig, warnings };
 }
 
-function resolve(spec: KeySpec, fileValues: Map<string, unknown>, env: NodeJS.ProcessEnv, source: string): unknown {
+function resolve(
+  spec: KeySpec,
+  fileValues: Map<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  source: string,
+): unknown {
   const variable = envName(spec.key);
   const fromEnv = env[variable];
   const [raw, origin] =
-    fromEnv !== undefined ? [fromEnv, `${variable} (${spec.key})`] : [fileValues.get(spec.key), `${source}: ${spec.key}`];
+    fromEnv !== undefined
+      ? [fromEnv, `${variable} (${spec.key})`]
+      : [fileValues.get(spec.key), `${source}: ${spec.key}`];
   if (raw === undefined || raw === null) return spec.default;
   try {
     return spec.parse(raw);
@@ -89,7 +96,8 @@ function collectLeaves(
       warnings.push(`${source}: ${key} is a distribution setting Berth does not use; ignored`);
     } else if (SECTIONS.has(key)) {
       if (value === null || value === undefined) continue;
-      if (!isMapping(value)) throw new ConfigError(`${source}: ${key}: expected a section (a mapping of keys)`);
+      if (!isMapping(value))
+        throw new ConfigError(`${source}: ${key}: expected a section (a mapping of keys)`);
       collectLeaves(value, key, out, warnings, source);
     } else {
       throw new ConfigError(`${source}: unknown key ${key}${suggestion(key)}`);
@@ -101,7 +109,9 @@ function checkEnvironment(env: NodeJS.ProcessEnv): void {
   const variables = new Set(KEYS.map((spec) => envName(spec.key)));
   for (const name of Object.keys(env)) {
     if (!name.startsWith('BERTH_') || variables.has(name) || NON_KEY_VARIABLES.has(name)) continue;
-    throw new ConfigError(`environment variable ${name} is not a Berth setting${suggestion(name, [...variables])}`);
+    throw new ConfigError(
+      `environment variable ${name} is not a Berth setting${suggestion(name, [...variables])}`,
+    );
   }
 }
 
@@ -124,7 +134,11 @@ function editDistance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
     }
     previous = current;
   }

@@ -76,7 +76,8 @@ const nonEmptyString = (value: unknown): string => {
 };
 
 const urlPath = (value: unknown): string => {
-  if (typeof value === 'string' && /^\/[A-Za-z0-9/_.-]*$/.test(value) && !value.startsWith('/v2')) return value;
+  if (typeof value === 'string' && /^\/[A-Za-z0-9/_.-]*$/.test(value) && !value.startsWith('/v2'))
+    return value;
   throw new Error(`expected an absolute URL path outside /v2 such as /metrics, got ${JSON.stringify(value)}`);
 };
 
@@ -87,7 +88,8 @@ const address = (value: unknown): string => {
 
 const headers = (value: unknown): Record<string, string[]> => {
   const parsed = typeof value === 'string' ? JSON.parse(value) : value;
-  const entries = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.entries(parsed) : null;
+  const entries =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.entries(parsed) : null;
   const valid = entries?.every(
     ([name, values]) =>
       /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) &&
@@ -101,27 +103,68 @@ const headers = (value: unknown): Record<string, string[]> => {
 
 const storageDriver = (value: unknown): 'filesystem' => {
   if (value === 'filesystem') return value;
-  if (value === 's3') throw new Error('the s3 driver is not part of this version of Berth yet; use filesystem');
+  if (value === 's3')
+    throw new Error('the s3 driver is not part of this version of Berth yet; use filesystem');
   throw new Error(`expected filesystem, got ${JSON.stringify(value)}`);
 };
 
 /** All keys, in the order the README documents them. */
 export const KEYS: readonly KeySpec[] = [
-  { key: 'log.level', expects: 'debug, info, warn or error', parse: oneOf('debug', 'info', 'warn', 'error'), default: 'info' },
+  {
+    key: 'log.level',
+    expects: 'debug, info, warn or error',
+    parse: oneOf('debug', 'info', 'warn', 'error'),
+    default: 'info',
+  },
   { key: 'log.formatter', expects: 'json or text', parse: oneOf('json', 'text'), default: 'json' },
   { key: 'log.accesslog.disabled', expects: 'true or false', parse: boolean, default: false },
   { key: 'http.addr', expects: 'host:port', parse: address, default: '0.0.0.0:5000' },
   { key: 'http.draintimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.headers', expects: 'a map of header name to values', parse: headers, default: {} },
   { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
-  { key: 'storage.filesystem.rootdirectory', expects: 'a directory path', parse: nonEmptyString, default: './data' },
+  {
+    key: 'storage.filesystem.rootdirectory',
+    expects: 'a directory path',
+    parse: nonEmptyString,
+    default: './data',
+  },
   { key: 'storage.delete.enabled', expects: 'true or false', parse: boolean, default: true },
-  { key: 'storage.cache.blobdescriptor', expects: 'inmemory or none', parse: oneOf('inmemory', 'none'), default: 'inmemory' },
-  { key: 'storage.maintenance.uploadpurging.enabled', expects: 'true or false', parse: boolean, default: true },
-  { key: 'storage.maintenance.uploadpurging.age', expects: 'a duration', parse: parseDuration, default: 168 * 3_600_000 },
-  { key: 'storage.maintenance.uploadpurging.interval', expects: 'a duration', parse: parseDuration, default: 24 * 3_600_000 },
-  { key: 'storage.maintenance.uploadpurging.dryrun', expects: 'true or false', parse: boolean, default: false },
-  { key: 'validation.manifests.maxsize', expects: 'a size in bytes', parse: parseSize, default: 4 * 1024 * 1024 },
+  {
+    key: 'storage.cache.blobdescriptor',
+    expects: 'inmemory or none',
+    parse: oneOf('inmemory', 'none'),
+    default: 'inmemory',
+  },
+  {
+    key: 'storage.maintenance.uploadpurging.enabled',
+    expects: 'true or false',
+    parse: boolean,
+    default: true,
+  },
+  {
+    key: 'storage.maintenance.uploadpurging.age',
+    expects: 'a duration',
+    parse: parseDuration,
+    default: 168 * 3_600_000,
+  },
+  {
+    key: 'storage.maintenance.uploadpurging.interval',
+    expects: 'a duration',
+    parse: parseDuration,
+    default: 24 * 3_600_000,
+  },
+  {
+    key: 'storage.maintenance.uploadpurging.dryrun',
+    expects: 'true or false',
+    parse: boolean,
+    default: false,
+  },
+  {
+    key: 'validation.manifests.maxsize',
+    expects: 'a size in bytes',
+    parse: parseSize,
+    default: 4 * 1024 * 1024,
+  },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },
 ];

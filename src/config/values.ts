@@ -17,7 +17,8 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
 /** Milliseconds in a duration such as `30s`, `168h`, `1h30m`, or a number of seconds. */
 export function parseDuration(value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value * 1000;
-  if (typeof value !== 'string' || value.trim() === '') throw new Error('expected a duration such as 30s, 10m or 168h');
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new Error('expected a duration such as 30s, 10m or 168h');
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
   const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
@@ -66,7 +67,8 @@ export interface ListenAddress {
 
 /** Parses `host:port`, `:port` or `[v6]:port`. */
 export function parseAddress(value: unknown): ListenAddress {
-  const match = typeof value === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(value.trim()) : null;
+  const match =
+    typeof value === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(value.trim()) : null;
   const port = Number(match?.[2]);
   if (!match || port > 65535) {
     throw new Error(`expected host:port (such as 0.0.0.0:5000 or :5000), got ${JSON.stringify(value)}`);

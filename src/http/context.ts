@@ -16,7 +16,8 @@ export interface BerthState {
 }
 
 /** The Koa context type used by every middleware and route. */
-export type BerthContext = ParameterizedContext<BerthState> & Partial<Pick<RouterContext, 'captures' | 'routerName'>>;
+export type BerthContext = ParameterizedContext<BerthState> &
+  Partial<Pick<RouterContext, 'captures' | 'routerName'>>;
 
 /** How a response ended. */
 export interface ResponseOutcome {

@@ -3,8 +3,8 @@
  * its status and headers; a client disconnect is mapped to a code; anything else is a 500 whose details go to the log, not to the client.
  */
 import type { Next } from 'koa';
-import { isRegistryError, RegistryError } from '../registry/errors.js';
 import type { Logger } from '../log/logger.js';
+import { isRegistryError, RegistryError } from '../registry/errors.js';
 import type { BerthContext } from './context.js';
 
 /** Headers kept on error responses; everything else a handler set is dropped. */
@@ -43,13 +43,21 @@ export function render(ctx: BerthContext, error: RegistryError): void {
 function toRegistryError(err: unknown, ctx: BerthContext): RegistryError {
   if (isRegistryError(err)) return err;
   if (isClientDisconnect(err, ctx)) {
-    return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended before it was complete', { status: 400 });
+    return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended before it was complete', {
+      status: 400,
+    });
   }
-  return new RegistryError('UNKNOWN', 'internal server error', { detail: { requestId: ctx.state.requestId } });
+  return new RegistryError('UNKNOWN', 'internal server error', {
+    detail: { requestId: ctx.state.requestId },
+  });
 }
 
 function isClientDisconnect(err: unknown, ctx: BerthContext): boolean {
   if (ctx.req.complete) return false;
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error | null)?.message === 'aborted';
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (err as Error | null)?.message === 'aborted'
+  );
 }

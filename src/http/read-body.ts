@@ -45,9 +45,13 @@ export function readLimitedBody(req: IncomingMessage, limit: number): Promise<Bu
 }
 
 function tooLarge(limit: number): RegistryError {
-  return new RegistryError('SIZE_INVALID', `manifest is larger than the ${limit} bytes this registry accepts`, {
-    status: 413,
-    headers: { Connection: 'close' },
-    detail: { limit },
-  });
+  return new RegistryError(
+    'SIZE_INVALID',
+    `manifest is larger than the ${limit} bytes this registry accepts`,
+    {
+      status: 413,
+      headers: { Connection: 'close' },
+      detail: { limit },
+    },
+  );
 }

@@ -30,9 +30,13 @@ export function parseDigest(value: string): Digest {
     });
   }
   if (hex.length !== HEX_LENGTH[algorithm] || !/^[0-9a-f]+$/.test(hex)) {
-    throw new RegistryError('DIGEST_INVALID', `invalid ${algorithm} digest: expected ${HEX_LENGTH[algorithm]} lowercase hex characters`, {
-      detail: { digest: value },
-    });
+    throw new RegistryError(
+      'DIGEST_INVALID',
+      `invalid ${algorithm} digest: expected ${HEX_LENGTH[algorithm]} lowercase hex characters`,
+      {
+        detail: { digest: value },
+      },
+    );
   }
   return value as Digest;
 }

@@ -65,7 +65,10 @@ export class RegistryError extends Error {
 
   /** The OCI error body for this error. */
   toJSON(): { errors: Array<{ code: string; message: string; detail?: unknown }> } {
-    const entry: { code: string; message: string; detail?: unknown } = { code: this.code, message: this.message };
+    const entry: { code: string; message: string; detail?: unknown } = {
+      code: this.code,
+      message: this.message,
+    };
     if (this.detail !== undefined) entry.detail = this.detail;
     return { errors: [entry] };
   }

@@ -47,7 +47,12 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   if (INDEX_TYPES.has(mediaType)) {
     if (!Array.isArray(json.manifests)) invalid('an index must have a "manifests" array', 'manifests');
     const manifests = (json.manifests as unknown[]).map((entry, i) => descriptor(entry, `manifests[${i}]`));
-    return withOptional({ mediaType, kind: 'index', blobs: [], manifests }, subject, declaredArtifactType, annotations);
+    return withOptional(
+      { mediaType, kind: 'index', blobs: [], manifests },
+      subject,
+      declaredArtifactType,
+      annotations,
+    );
   }
 
   const config = descriptor(json.config, 'config');
@@ -103,7 +108,8 @@ function resolveMediaType(json: Json, header: string | undefined): string {
 function descriptor(value: unknown, path: string): Descriptor {
   if (!isObject(value)) invalid('descriptor must be an object', path);
   const mediaType = value.mediaType;
-  if (typeof mediaType !== 'string' || mediaType === '') invalid('descriptor needs a mediaType', `${path}.mediaType`);
+  if (typeof mediaType !== 'string' || mediaType === '')
+    invalid('descriptor needs a mediaType', `${path}.mediaType`);
   if (typeof value.digest !== 'string') invalid('descriptor needs a digest', `${path}.digest`);
   let digest: Digest;
   try {
@@ -156,4 +162,3 @@ function unsupported(mediaType: string): never {
     detail: { mediaType, supported: [...MANIFEST_TYPES] },
   });
 }
-

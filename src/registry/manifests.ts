@@ -36,7 +36,12 @@ export interface ManifestService {
   /** Describes a manifest without reading its body (HEAD). */
   describe(name: RepositoryName, reference: Reference): Promise<RevisionInfo>;
   get(name: RepositoryName, reference: Reference): Promise<StoredManifest>;
-  put(name: RepositoryName, reference: Reference, body: Buffer, contentType: string | undefined): Promise<PushedManifest>;
+  put(
+    name: RepositoryName,
+    reference: Reference,
+    body: Buffer,
+    contentType: string | undefined,
+  ): Promise<PushedManifest>;
   /** Deletes a tag (tag reference) or a manifest and every tag pointing at it (digest reference). */
   delete(name: RepositoryName, reference: Reference): Promise<void>;
 }
@@ -60,7 +65,9 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     if (cached) return cached;
     let info: RevisionInfo;
     try {
-      info = JSON.parse((await driver.getContent(revisionLinkPath(name, digest))).toString('utf8')) as RevisionInfo;
+      info = JSON.parse(
+        (await driver.getContent(revisionLinkPath(name, digest))).toString('utf8'),
+      ) as RevisionInfo;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -100,9 +107,13 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       ...manifest.manifests.filter((_, i) => children[i] === undefined),
     ];
     if (missing.length > 0) {
-      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob unknown to the repository', {
-        detail: { missing: missing.map((d) => d.digest) },
-      });
+      throw new RegistryError(
+        'MANIFEST_BLOB_UNKNOWN',
+        'manifest references a manifest or blob unknown to the repository',
+        {
+          detail: { missing: missing.map((d) => d.digest) },
+        },
+      );
     }
     const wrongSize = [
       ...manifest.blobs.filter((d, i) => blobSizes[i] !== d.size),
@@ -177,4 +188,3 @@ function referrerOf(info: RevisionInfo, manifest: ParsedManifest): ReferrerDescr
   if (manifest.annotations) descriptor.annotations = manifest.annotations;
   return descriptor;
 }
-

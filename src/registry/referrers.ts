@@ -48,7 +48,10 @@ export function createReferrerService(driver: StorageDriver): ReferrerService {
     },
 
     async record(name, subject, referrer) {
-      await driver.putContent(referrerLinkPath(name, subject.digest, referrer.digest), Buffer.from(JSON.stringify(referrer)));
+      await driver.putContent(
+        referrerLinkPath(name, subject.digest, referrer.digest),
+        Buffer.from(JSON.stringify(referrer)),
+      );
     },
 
     async remove(name, subject, referrer) {

@@ -6,7 +6,7 @@
  * hashed again from storage when the session completes. Nothing becomes visible as a blob
  * until the digest has been verified and the data moved into place.
  */
-import { randomUUID, type Hash } from 'node:crypto';
+import { type Hash, randomUUID } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
@@ -144,16 +144,24 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     return { id, size, received: size - current.size };
   }
 
-  async function actualDigest(name: RepositoryName, id: string, expected: Digest, size: number): Promise<Digest> {
+  async function actualDigest(
+    name: RepositoryName,
+    id: string,
+    expected: Digest,
+    size: number,
+  ): Promise<Digest> {
     const algorithm = algorithmOf(expected);
     const state = hashes.get(key(name, id));
     if (algorithm === TRACKED_ALGORITHM && state && state.size === size) {
       return digestFromHash(algorithm, state.hash.copy());
     }
     const hash = newHash(algorithm);
-    await pipelineAsync(await driver.reader(uploadDataPath(name, id)), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) hash.update(chunk);
-    });
+    await pipelineAsync(
+      await driver.reader(uploadDataPath(name, id)),
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) hash.update(chunk);
+      },
+    );
     return digestFromHash(algorithm, hash);
   }
 
@@ -174,7 +182,9 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     body: Readable | undefined,
     range: ChunkRange | undefined,
   ): Promise<CompletedUpload> {
-    const { size, received } = body ? await appendUnlocked(name, id, body, range) : { ...(await status(name, id)), received: 0 };
+    const { size, received } = body
+      ? await appendUnlocked(name, id, body, range)
+      : { ...(await status(name, id)), received: 0 };
     const actual = await actualDigest(name, id, digest, size);
     if (actual !== digest) {
       throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {

@@ -67,7 +67,8 @@ export function createRouter(options: RouterOptions): Router<BerthState> {
 
   router.get('/healthz', path('/healthz'), health.live);
   router.get('/readyz', path('/readyz'), health.ready);
-  if (options.metricsPath) router.get(options.metricsPath, path(escapeRegExp(options.metricsPath)), health.metrics);
+  if (options.metricsPath)
+    router.get(options.metricsPath, path(escapeRegExp(options.metricsPath)), health.metrics);
   return router;
 }
 

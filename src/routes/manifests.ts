@@ -39,7 +39,12 @@ export function manifestRoutes(registry: Registry, { maxSize }: ManifestRouteOpt
       const reference = referenceParam(ctx, 1);
       const body = await readLimitedBody(ctx.req, maxSize);
       ctx.state.bytesIn = body.length;
-      const pushed = await registry.manifests.put(name, reference, body, ctx.get('Content-Type') || undefined);
+      const pushed = await registry.manifests.put(
+        name,
+        reference,
+        body,
+        ctx.get('Content-Type') || undefined,
+      );
       respondEmpty(ctx, 201);
       ctx.set({ Location: `/v2/${name}/manifests/${pushed.digest}`, 'Docker-Content-Digest': pushed.digest });
       if (pushed.subject) ctx.set('OCI-Subject', pushed.subject);

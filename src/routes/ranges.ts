@@ -16,7 +16,10 @@ export interface ByteRange {
  * blob (no header, one we do not serve such as multiple ranges, or a malformed one, which
  * RFC 9110 lets us ignore), or 'unsatisfiable'.
  */
-export function requestedRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+export function requestedRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return undefined;
@@ -40,9 +43,13 @@ export function chunkRange(header: string | undefined): ChunkRange | undefined {
   const start = Number(match?.[1]);
   const end = Number(match?.[2]);
   if (!match || end < start) {
-    throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range must be "<start>-<end>" with start <= end', {
-      detail: { contentRange: header.slice(0, 100) },
-    });
+    throw new RegistryError(
+      'BLOB_UPLOAD_INVALID',
+      'Content-Range must be "<start>-<end>" with start <= end',
+      {
+        detail: { contentRange: header.slice(0, 100) },
+      },
+    );
   }
   return { start, end };
 }

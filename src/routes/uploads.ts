@@ -8,7 +8,7 @@ import { type Digest, parseDigest } from '../registry/digest.js';
 import { isRegistryError, RegistryError } from '../registry/errors.js';
 import { parseName, type RepositoryName } from '../registry/names.js';
 import type { Registry } from '../registry/registry.js';
-import { uploadRange, type UploadStatus } from '../registry/uploads.js';
+import { type UploadStatus, uploadRange } from '../registry/uploads.js';
 import { capture, nameParam, queryParam } from './params.js';
 import { chunkRange } from './ranges.js';
 
@@ -54,13 +54,20 @@ export function uploadRoutes(registry: Registry) {
       const id = capture(ctx, 1);
       const digestText = queryParam(ctx, 'digest');
       if (!digestText) {
-        throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload');
+        throw new RegistryError(
+          'DIGEST_INVALID',
+          'the digest query parameter is required to complete an upload',
+        );
       }
       const digest = parseDigest(digestText);
       const range = chunkRange(ctx.get('Content-Range') || undefined);
       checkDeclaredLength(ctx, range);
       const body = hasBody(ctx) ? ctx.req : undefined;
-      const blob = await withSessionHeaders(name, id, registry.uploads.complete(name, id, digest, body, range));
+      const blob = await withSessionHeaders(
+        name,
+        id,
+        registry.uploads.complete(name, id, digest, body, range),
+      );
       ctx.state.bytesIn = blob.received;
       created(ctx, name, digest);
     },

@@ -42,7 +42,10 @@ describe('berth CLI', () => {
     await writeFile(bad, 'storage:\n  delete:\n    enabled: sometimes\n');
     const refused = await run(BERTH_BIN, ['config', 'check', bad], { env: cleanEnv });
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /bad\.yml: storage\.delete\.enabled: expected true or false, got "sometimes"/);
+    assert.match(
+      refused.stderr,
+      /bad\.yml: storage\.delete\.enabled: expected true or false, got "sometimes"/,
+    );
     const usage = await run(BERTH_BIN, ['config', 'check'], { env: cleanEnv });
     assert.equal(usage.code, 2);
   });
@@ -56,9 +59,14 @@ describe('berth CLI', () => {
 
   it('serve with a config file prints one line saying where it listens and where data lives', async () => {
     const config = path.join(dir, 'serve.yml');
-    await writeFile(config, `http:\n  addr: 127.0.0.1:0\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/store\n`);
+    await writeFile(
+      config,
+      `http:\n  addr: 127.0.0.1:0\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/store\n`,
+    );
     const child = spawn(BERTH_BIN, ['serve', '--config', config], { env: cleanEnv, cwd: dir });
-    const line = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString())));
+    const line = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (data: Buffer) => resolve(data.toString())),
+    );
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     assert.match(line, /listening on http:\/\/127\.0\.0\.1:\d+, storing data in .*\/store \(filesystem\)/);
@@ -68,8 +76,13 @@ describe('berth CLI', () => {
   it('defaults to ./data under the working directory', async () => {
     const cwd = await tempDir('berth-cwd-');
     try {
-      const child = spawn(BERTH_BIN, ['serve'], { env: { ...cleanEnv, BERTH_HTTP_ADDR: '127.0.0.1:0' }, cwd });
-      const line = await new Promise<string>((resolve) => child.stdout.once('data', (data: Buffer) => resolve(data.toString())));
+      const child = spawn(BERTH_BIN, ['serve'], {
+        env: { ...cleanEnv, BERTH_HTTP_ADDR: '127.0.0.1:0' },
+        cwd,
+      });
+      const line = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (data: Buffer) => resolve(data.toString())),
+      );
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
       assert.match(line, new RegExp(`storing data in ${cwd}/data`));

@@ -39,7 +39,10 @@ describe('crash safety', () => {
     const content = Buffer.concat(chunks);
     const digest = await body.digest;
 
-    const req = request(`${first.url}${path}`, { method: 'PATCH', headers: { 'Content-Length': String(SIZE) } });
+    const req = request(`${first.url}${path}`, {
+      method: 'PATCH',
+      headers: { 'Content-Length': String(SIZE) },
+    });
     req.on('error', () => {});
     let offset = 0;
     const pump = (): void => {
@@ -53,7 +56,8 @@ describe('crash safety', () => {
       }
     };
     pump();
-    while ((await currentSize(`${first.url}${path}`)) < SIZE * 0.3) await new Promise((r) => setTimeout(r, 20));
+    while ((await currentSize(`${first.url}${path}`)) < SIZE * 0.3)
+      await new Promise((r) => setTimeout(r, 20));
     await first.kill();
     req.destroy();
 
@@ -62,7 +66,11 @@ describe('crash safety', () => {
     const head = await sendStream(`${second.url}/v2/crash/test/blobs/${digest}`, 'HEAD', undefined);
     assert.equal(head.status, 404, 'no partial blob is visible');
     const catalog = await sendStream(`${second.url}/v2/_catalog`, 'GET', undefined);
-    assert.deepEqual(JSON.parse(catalog.text).repositories, [], 'the unfinished upload created no repository');
+    assert.deepEqual(
+      JSON.parse(catalog.text).repositories,
+      [],
+      'the unfinished upload created no repository',
+    );
 
     const received = await currentSize(`${second.url}${path}`);
     assert.ok(received > 0 && received < SIZE, `session holds ${received} bytes`);

@@ -23,11 +23,17 @@ describe('a 1 GiB blob', () => {
     assert.equal(started.status, 202);
     const location = `${berth.url}${started.headers.location}`;
     const body = generatedBody(GIB);
-    const patched = await sendStream(location, 'PATCH', body.stream, { 'Content-Type': 'application/octet-stream' });
+    const patched = await sendStream(location, 'PATCH', body.stream, {
+      'Content-Type': 'application/octet-stream',
+    });
     assert.equal(patched.status, 202, patched.text);
     assert.equal(patched.headers.range, `0-${GIB - 1}`);
     const digest = await body.digest;
-    const put = await sendStream(`${berth.url}${patched.headers.location}?digest=${digest}`, 'PUT', undefined);
+    const put = await sendStream(
+      `${berth.url}${patched.headers.location}?digest=${digest}`,
+      'PUT',
+      undefined,
+    );
     assert.equal(put.status, 201, put.text);
 
     const pulled = await hashDownload(`${berth.url}/v2/big/blob/blobs/${digest}`);

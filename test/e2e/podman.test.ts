@@ -22,8 +22,20 @@ describe('podman against Berth', () => {
     const layout = await ociLayout(path.join(work, 'source'));
     image = await layout.image([[randomFile('hello', 100_000)], [randomFile('world', 200_000)]]);
     await layout.finish([{ name: 'v1', descriptor: image }]);
-    await runOk('skopeo', ['copy', '--dest-tls-verify=false', `oci:${work}/source:v1`, `docker://${berth.host}/pod/source:v1`]);
-    const storage = ['--root', path.join(work, 'storage'), '--runroot', path.join(work, 'run'), '--storage-driver', 'vfs'];
+    await runOk('skopeo', [
+      'copy',
+      '--dest-tls-verify=false',
+      `oci:${work}/source:v1`,
+      `docker://${berth.host}/pod/source:v1`,
+    ]);
+    const storage = [
+      '--root',
+      path.join(work, 'storage'),
+      '--runroot',
+      path.join(work, 'run'),
+      '--storage-driver',
+      'vfs',
+    ];
     podman = (...args: string[]) => runOk('podman', [...storage, '--events-backend', 'file', ...args]);
   });
   after(async () => {
@@ -35,9 +47,18 @@ describe('podman against Berth', () => {
     await podman('pull', '--tls-verify=false', `${berth.host}/pod/source:v1`);
     const images = await podman('images', '--format', '{{.Repository}}:{{.Tag}}');
     assert.match(images, new RegExp(`${berth.host}/pod/source:v1`));
-    await podman('push', '--tls-verify=false', `${berth.host}/pod/source:v1`, `docker://${berth.host}/pod/pushed:v2`);
-    const pushed = JSON.parse(await runOk('skopeo', ['inspect', '--tls-verify=false', `docker://${berth.host}/pod/pushed:v2`]));
-    const original = JSON.parse(await runOk('skopeo', ['inspect', '--tls-verify=false', `docker://${berth.host}/pod/source:v1`]));
+    await podman(
+      'push',
+      '--tls-verify=false',
+      `${berth.host}/pod/source:v1`,
+      `docker://${berth.host}/pod/pushed:v2`,
+    );
+    const pushed = JSON.parse(
+      await runOk('skopeo', ['inspect', '--tls-verify=false', `docker://${berth.host}/pod/pushed:v2`]),
+    );
+    const original = JSON.parse(
+      await runOk('skopeo', ['inspect', '--tls-verify=false', `docker://${berth.host}/pod/source:v1`]),
+    );
     assert.equal(pushed.Layers.length, 2);
     assert.deepEqual(pushed.Layers, original.Layers, 'the same layer blobs came back');
     await podman('pull', '--tls-verify=false', `${berth.host}/pod/pushed:v2`);

@@ -40,7 +40,13 @@ describe('skopeo against Berth', () => {
     const amd64 = await layout.image([[randomFile('arch', 5000)]], { architecture: 'amd64', os: 'linux' });
     const arm64 = await layout.image([[randomFile('arch', 6000)]], { architecture: 'arm64', os: 'linux' });
     const index = await layout.blob(
-      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [amd64, arm64] })),
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [amd64, arm64],
+        }),
+      ),
       'application/vnd.oci.image.index.v1+json',
     );
     multi = { index, amd64, arm64 };
@@ -56,31 +62,64 @@ describe('skopeo against Berth', () => {
 
   it('copies a multi-layer OCI image in and back out with identical digests', async () => {
     await runOk('skopeo', ['copy', ...TLS, `oci:${work}/source:single`, `docker://${berth.host}/e2e/app:v1`]);
-    const raw = await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${berth.host}/e2e/app:v1`]);
-    const source = await readFile(path.join(work, 'source', 'blobs', 'sha256', single.digest.slice(7)), 'utf8');
+    const raw = await runOk('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${berth.host}/e2e/app:v1`,
+    ]);
+    const source = await readFile(
+      path.join(work, 'source', 'blobs', 'sha256', single.digest.slice(7)),
+      'utf8',
+    );
     assert.equal(raw, source, 'the registry serves the manifest byte for byte');
 
     await runOk('skopeo', ['copy', ...TLS, `docker://${berth.host}/e2e/app:v1`, `oci:${work}/back:v1`]);
     const back = await indexOf(path.join(work, 'back'));
     assert.equal(back.manifests[0]?.digest, single.digest);
     const sourceBlobs = new Set(await blobsOf(path.join(work, 'source')));
-    for (const blob of await blobsOf(path.join(work, 'back'))) assert.ok(sourceBlobs.has(blob), `blob ${blob} came back unchanged`);
+    for (const blob of await blobsOf(path.join(work, 'back')))
+      assert.ok(sourceBlobs.has(blob), `blob ${blob} came back unchanged`);
     assert.equal((await blobsOf(path.join(work, 'back'))).length, 5, 'manifest, config and three layers');
   });
 
   it('pulls by digest', async () => {
-    await runOk('skopeo', ['copy', ...TLS, `docker://${berth.host}/e2e/app@${single.digest}`, `oci:${work}/bydigest:x`]);
+    await runOk('skopeo', [
+      'copy',
+      ...TLS,
+      `docker://${berth.host}/e2e/app@${single.digest}`,
+      `oci:${work}/bydigest:x`,
+    ]);
     assert.equal((await indexOf(path.join(work, 'bydigest'))).manifests[0]?.digest, single.digest);
   });
 
   it('copies a multi-arch index with --all and back', async () => {
-    await runOk('skopeo', ['copy', '--all', ...TLS, `oci:${work}/source:multi`, `docker://${berth.host}/e2e/multi:latest`]);
-    const raw = JSON.parse(await runOk('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${berth.host}/e2e/multi:latest`]));
+    await runOk('skopeo', [
+      'copy',
+      '--all',
+      ...TLS,
+      `oci:${work}/source:multi`,
+      `docker://${berth.host}/e2e/multi:latest`,
+    ]);
+    const raw = JSON.parse(
+      await runOk('skopeo', [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        `docker://${berth.host}/e2e/multi:latest`,
+      ]),
+    );
     assert.deepEqual(
       raw.manifests.map((m: LayoutDescriptor) => m.digest),
       [multi.amd64.digest, multi.arm64.digest],
     );
-    await runOk('skopeo', ['copy', '--all', ...TLS, `docker://${berth.host}/e2e/multi:latest`, `oci:${work}/multiback:latest`]);
+    await runOk('skopeo', [
+      'copy',
+      '--all',
+      ...TLS,
+      `docker://${berth.host}/e2e/multi:latest`,
+      `oci:${work}/multiback:latest`,
+    ]);
     assert.equal((await indexOf(path.join(work, 'multiback'))).manifests[0]?.digest, multi.index.digest);
     const arm = await runOk('skopeo', [
       'inspect',
@@ -110,9 +149,16 @@ describe('skopeo against Berth', () => {
 
   it('lists tags and deletes an image', async () => {
     for (const tag of ['b', 'a', 'c']) {
-      await runOk('skopeo', ['copy', ...TLS, `docker://${berth.host}/e2e/app:v1`, `docker://${berth.host}/e2e/tags:${tag}`]);
+      await runOk('skopeo', [
+        'copy',
+        ...TLS,
+        `docker://${berth.host}/e2e/app:v1`,
+        `docker://${berth.host}/e2e/tags:${tag}`,
+      ]);
     }
-    const listed = JSON.parse(await runOk('skopeo', ['list-tags', '--tls-verify=false', `docker://${berth.host}/e2e/tags`]));
+    const listed = JSON.parse(
+      await runOk('skopeo', ['list-tags', '--tls-verify=false', `docker://${berth.host}/e2e/tags`]),
+    );
     assert.deepEqual(listed.Tags, ['a', 'b', 'c']);
     await runOk('skopeo', ['delete', '--tls-verify=false', `docker://${berth.host}/e2e/tags:a`]);
     const gone = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${berth.host}/e2e/tags:b`]);

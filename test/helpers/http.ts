@@ -18,12 +18,17 @@ export function sendChunked(
   headers: Record<string, string> = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}${path}`, { method, headers: { 'Content-Type': 'application/octet-stream', ...headers } });
+    const req = request(`${baseUrl}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/octet-stream', ...headers },
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const body: Buffer[] = [];
       res.on('data', (chunk: Buffer) => body.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(body) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(body) }),
+      );
     });
     for (const chunk of chunks) req.write(chunk);
     req.end();

@@ -31,13 +31,19 @@ export function sha512(content: Uint8Array | string): string {
 }
 
 /** Random bytes with their descriptor. */
-export function randomBlob(size: number, mediaType = OCI_LAYER): { content: Buffer; descriptor: TestDescriptor } {
+export function randomBlob(
+  size: number,
+  mediaType = OCI_LAYER,
+): { content: Buffer; descriptor: TestDescriptor } {
   const content = randomBytes(size);
   return { content, descriptor: { mediaType, digest: sha256(content), size } };
 }
 
 /** A JSON blob (an image config) with its descriptor. */
-export function jsonBlob(value: unknown, mediaType = OCI_CONFIG): { content: Buffer; descriptor: TestDescriptor } {
+export function jsonBlob(
+  value: unknown,
+  mediaType = OCI_CONFIG,
+): { content: Buffer; descriptor: TestDescriptor } {
   const content = Buffer.from(JSON.stringify(value));
   return { content, descriptor: { mediaType, digest: sha256(content), size: content.length } };
 }
@@ -67,9 +73,18 @@ export function imageManifest(fields: ManifestFields): Buffer {
 /** An image index body. */
 export function imageIndex(
   manifests: TestDescriptor[],
-  extra: { mediaType?: string; subject?: TestDescriptor; artifactType?: string; annotations?: Record<string, string> } = {},
+  extra: {
+    mediaType?: string;
+    subject?: TestDescriptor;
+    artifactType?: string;
+    annotations?: Record<string, string>;
+  } = {},
 ): Buffer {
-  const body: Record<string, unknown> = { schemaVersion: 2, mediaType: extra.mediaType ?? OCI_INDEX, manifests };
+  const body: Record<string, unknown> = {
+    schemaVersion: 2,
+    mediaType: extra.mediaType ?? OCI_INDEX,
+    manifests,
+  };
   if (extra.artifactType) body.artifactType = extra.artifactType;
   if (extra.subject) body.subject = extra.subject;
   if (extra.annotations) body.annotations = extra.annotations;
@@ -141,6 +156,7 @@ export function binary(res: request.Response, done: (err: Error | null, body: Bu
 /** The single OCI error of an error response body. */
 export function ociError(body: unknown): { code: string; message: string; detail?: unknown } {
   const errors = (body as { errors?: Array<{ code: string; message: string; detail?: unknown }> }).errors;
-  if (!Array.isArray(errors) || errors.length === 0) throw new Error(`not an OCI error body: ${JSON.stringify(body)}`);
+  if (!Array.isArray(errors) || errors.length === 0)
+    throw new Error(`not an OCI error body: ${JSON.stringify(body)}`);
   return errors[0] as { code: string; message: string; detail?: unknown };
 }

@@ -14,7 +14,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 describe('API basics', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ config: { http: { headers: { 'X-Content-Type-Options': ['nosniff'] } } } });
+    server = await startTestServer({
+      config: { http: { headers: { 'X-Content-Type-Options': ['nosniff'] } } },
+    });
   });
   after(() => server.close());
 
@@ -39,7 +41,10 @@ describe('API basics', () => {
     assert.match(generated.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
     const echoed = await request(server.url).get('/v2/').set('X-Request-Id', 'abc-123').expect(200);
     assert.equal(echoed.headers['x-request-id'], 'abc-123');
-    const refused = await request(server.url).get('/v2/').set('X-Request-Id', 'bad id with spaces').expect(200);
+    const refused = await request(server.url)
+      .get('/v2/')
+      .set('X-Request-Id', 'bad id with spaces')
+      .expect(200);
     assert.notEqual(refused.headers['x-request-id'], 'bad id with spaces');
   });
 
@@ -57,7 +62,7 @@ describe('API basics', () => {
       '-lead',
       'trail-',
       'a..b',
-      'a' + '/b'.repeat(128),
+      `a${'/b'.repeat(128)}`,
       '_catalog',
       'spaces%20here',
     ];
@@ -66,9 +71,13 @@ describe('API basics', () => {
       assert.equal(res.status, 400, name);
       assert.equal(ociError(res.body).code, 'NAME_INVALID', name);
     }
-    const long = await request(server.url).get(`/v2/${'a'.repeat(256)}/manifests/latest`).expect(400);
+    const long = await request(server.url)
+      .get(`/v2/${'a'.repeat(256)}/manifests/latest`)
+      .expect(400);
     assert.equal(ociError(long.body).code, 'NAME_INVALID');
-    await request(server.url).head(`/v2/${'a'.repeat(255)}/manifests/latest`).expect(404);
+    await request(server.url)
+      .head(`/v2/${'a'.repeat(255)}/manifests/latest`)
+      .expect(404);
   });
 
   it('valid names with separators work', async () => {
@@ -94,15 +103,26 @@ describe('API basics', () => {
       () => request(server.url).get('/v2/%/tags/list'),
       () => request(server.url).get('/v2/a/manifests/%E0%A4%A'),
       () => request(server.url).get('/v2/a/blobs/%ZZ'),
-      () => request(server.url).put('/v2/a/manifests/latest').set('Content-Type', 'application/json').send('{"schemaVersion":2,"manifests":[{"digest":5}]}'),
+      () =>
+        request(server.url)
+          .put('/v2/a/manifests/latest')
+          .set('Content-Type', 'application/json')
+          .send('{"schemaVersion":2,"manifests":[{"digest":5}]}'),
       () => request(server.url).put('/v2/a/manifests/latest').set('Content-Type', '%%%').send('{'),
-      () => request(server.url).patch('/v2/a/blobs/uploads/00000000-0000-0000-0000-000000000000').set('Content-Range', '5-1').send('x'),
+      () =>
+        request(server.url)
+          .patch('/v2/a/blobs/uploads/00000000-0000-0000-0000-000000000000')
+          .set('Content-Range', '5-1')
+          .send('x'),
       () => request(server.url).post('/v2/a/blobs/uploads/?digest=sha256:').send('x'),
       () => request(server.url).post('/v2/a/blobs/uploads/?mount=&from='),
       () => request(server.url).get('/v2/_catalog?n=99999999999999999999'),
       () => request(server.url).get('/v2/a/tags/list?n=1&n=2&last=a&last=b'),
       () => request(server.url).get(`/v2/a/referrers/${sha256('x')}?artifactType=&artifactType=b`),
-      () => request(server.url).get(`/v2/a/blobs/${sha256('x')}`).set('Range', 'bytes=99999999999999999999-'),
+      () =>
+        request(server.url)
+          .get(`/v2/a/blobs/${sha256('x')}`)
+          .set('Range', 'bytes=99999999999999999999-'),
     ];
     for (const attempt of attempts) {
       const res = await attempt();
@@ -123,10 +143,19 @@ describe('API basics', () => {
     const res = await request(server.url).get('/metrics').expect(200);
     assert.match(res.headers['content-type'] as string, /text\/plain/);
     assert.match(res.text, /berth_http_requests_total\{method="GET",route="\/v2\/",status="200"\} \d+/);
-    assert.match(res.text, /berth_http_requests_total\{method="GET",route="\/v2\/<name>\/tags\/list",status="404"\} \d+/);
-    assert.match(res.text, /berth_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/v2\/"/);
+    assert.match(
+      res.text,
+      /berth_http_requests_total\{method="GET",route="\/v2\/<name>\/tags\/list",status="404"\} \d+/,
+    );
+    assert.match(
+      res.text,
+      /berth_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/v2\/"/,
+    );
     assert.match(res.text, /berth_uploads_in_progress 0/);
-    assert.match(res.text, /berth_storage_operation_duration_seconds_count\{driver="filesystem",operation="list"/);
+    assert.match(
+      res.text,
+      /berth_storage_operation_duration_seconds_count\{driver="filesystem",operation="list"/,
+    );
     assert.match(res.text, /berth_http_response_bytes_total\{route="\/v2\/"\} \d+/);
   });
 
@@ -161,7 +190,10 @@ describe('storage failures', () => {
     const { config } = buildConfig({}, {}, 'test');
     const registry = createRegistry({ driver: broken, deleteEnabled: true, cache: 'none' });
     const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
-    server = await startServer(createApp({ registry, logger, metrics: createMetrics(), config }), '127.0.0.1:0');
+    server = await startServer(
+      createApp({ registry, logger, metrics: createMetrics(), config }),
+      '127.0.0.1:0',
+    );
   });
   after(() => server.close(100));
 

@@ -124,7 +124,13 @@ describe('blobs: GET, HEAD, ranges, DELETE', () => {
   });
 
   it('malformed and unsupported digests are 400 DIGEST_INVALID', async () => {
-    for (const digest of ['sha256:abc', 'sha256:' + 'G'.repeat(64), 'md5:' + 'a'.repeat(32), 'nodigest:', 'sha256:' + 'A'.repeat(64)]) {
+    for (const digest of [
+      'sha256:abc',
+      `sha256:${'G'.repeat(64)}`,
+      `md5:${'a'.repeat(32)}`,
+      'nodigest:',
+      `sha256:${'A'.repeat(64)}`,
+    ]) {
       const res = await request(server.url).get(`/v2/lib/app/blobs/${digest}`).expect(400);
       assert.equal(ociError(res.body).code, 'DIGEST_INVALID', digest);
     }
@@ -137,14 +143,20 @@ describe('blobs: GET, HEAD, ranges, DELETE', () => {
     await request(server.url).delete(`/v2/del/one/blobs/${shared.descriptor.digest}`).expect(202);
     await request(server.url).head(`/v2/del/one/blobs/${shared.descriptor.digest}`).expect(404);
     await request(server.url).head(`/v2/del/two/blobs/${shared.descriptor.digest}`).expect(200);
-    const again = await request(server.url).delete(`/v2/del/one/blobs/${shared.descriptor.digest}`).expect(404);
+    const again = await request(server.url)
+      .delete(`/v2/del/one/blobs/${shared.descriptor.digest}`)
+      .expect(404);
     assert.equal(ociError(again.body).code, 'BLOB_UNKNOWN');
   });
 
   it('an empty blob can be pushed and fetched', async () => {
     const empty = Buffer.alloc(0);
     const digest = await pushBlob(server.url, 'lib/app', empty);
-    const res = await request(server.url).get(`/v2/lib/app/blobs/${digest}`).buffer(true).parse(binary).expect(200);
+    const res = await request(server.url)
+      .get(`/v2/lib/app/blobs/${digest}`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     assert.equal(res.body.length, 0);
     assert.equal(res.headers['content-length'], '0');
     await request(server.url).get(`/v2/lib/app/blobs/${digest}`).set('Range', 'bytes=0-').expect(416);

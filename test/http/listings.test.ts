@@ -38,7 +38,10 @@ describe('tags list', () => {
     const all = sorted();
     const first = await request(server.url).get('/v2/t/app/tags/list?n=4').expect(200);
     assert.deepEqual(first.body.tags, all.slice(0, 4));
-    assert.equal(first.headers.link, `</v2/t/app/tags/list?n=4&last=${encodeURIComponent(all[3] as string)}>; rel="next"`);
+    assert.equal(
+      first.headers.link,
+      `</v2/t/app/tags/list?n=4&last=${encodeURIComponent(all[3] as string)}>; rel="next"`,
+    );
     const collected = [...first.body.tags];
     let link = first.headers.link as string | undefined;
     while (link) {
@@ -99,15 +102,23 @@ describe('catalog', () => {
 
   it('lists repositories (nested ones too) in ASCII order', async () => {
     const res = await request(server.url).get('/v2/_catalog').expect(200);
-    assert.deepEqual(res.body.repositories, [...names].sort((a, b) => (a < b ? -1 : 1)));
+    assert.deepEqual(
+      res.body.repositories,
+      [...names].sort((a, b) => (a < b ? -1 : 1)),
+    );
   });
 
   it('paginates with n, last and Link', async () => {
     const all = [...names].sort((a, b) => (a < b ? -1 : 1));
     const first = await request(server.url).get('/v2/_catalog?n=2').expect(200);
     assert.deepEqual(first.body.repositories, all.slice(0, 2));
-    assert.equal(first.headers.link, `</v2/_catalog?n=2&last=${encodeURIComponent(all[1] as string)}>; rel="next"`);
-    const second = await request(server.url).get(`/v2/_catalog?n=2&last=${encodeURIComponent(all[1] as string)}`).expect(200);
+    assert.equal(
+      first.headers.link,
+      `</v2/_catalog?n=2&last=${encodeURIComponent(all[1] as string)}>; rel="next"`,
+    );
+    const second = await request(server.url)
+      .get(`/v2/_catalog?n=2&last=${encodeURIComponent(all[1] as string)}`)
+      .expect(200);
     assert.deepEqual(second.body.repositories, all.slice(2, 4));
     const zero = await request(server.url).get('/v2/_catalog?n=0').expect(200);
     assert.deepEqual(zero.body.repositories, []);
@@ -136,7 +147,11 @@ describe('referrers', () => {
   });
   after(() => server.close());
 
-  async function pushReferrer(artifactType: string | undefined, annotations: Record<string, string>, configType?: string) {
+  async function pushReferrer(
+    artifactType: string | undefined,
+    annotations: Record<string, string>,
+    configType?: string,
+  ) {
     const payload = randomBlob(32, 'application/vnd.example.payload');
     await pushBlob(server.url, 'r/app', payload.content);
     const config = configType ? jsonBlob({ kind: configType }, configType) : empty;
@@ -159,7 +174,11 @@ describe('referrers', () => {
 
   it('lists referrers as an image index with artifactType (config type as fallback) and annotations', async () => {
     const sbom = await pushReferrer('application/vnd.example.sbom', { 'org.example.kind': 'sbom' });
-    const sig = await pushReferrer(undefined, { 'org.example.kind': 'sig' }, 'application/vnd.example.signature.config');
+    const sig = await pushReferrer(
+      undefined,
+      { 'org.example.kind': 'sig' },
+      'application/vnd.example.signature.config',
+    );
     const res = await request(server.url).get(`/v2/r/app/referrers/${subject.digest}`).expect(200);
     assert.equal(res.headers['content-type'], OCI_INDEX);
     assert.equal(res.headers['oci-filters-applied'], undefined);
@@ -174,7 +193,10 @@ describe('referrers', () => {
       artifactType: 'application/vnd.example.sbom',
       annotations: { 'org.example.kind': 'sbom' },
     });
-    assert.equal((byDigest.get(sig.digest) as { artifactType: string }).artifactType, 'application/vnd.example.signature.config');
+    assert.equal(
+      (byDigest.get(sig.digest) as { artifactType: string }).artifactType,
+      'application/vnd.example.signature.config',
+    );
     assert.equal(body.manifests.length, 2);
   });
 

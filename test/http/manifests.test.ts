@@ -45,7 +45,11 @@ describe('manifests', () => {
     assert.equal(put.headers['docker-content-digest'], digest);
     assert.equal(put.headers.location, `/v2/m/app/manifests/${digest}`);
     for (const reference of ['v1', digest]) {
-      const res = await request(server.url).get(`/v2/m/app/manifests/${reference}`).buffer(true).parse(textBody).expect(200);
+      const res = await request(server.url)
+        .get(`/v2/m/app/manifests/${reference}`)
+        .buffer(true)
+        .parse(textBody)
+        .expect(200);
       assert.equal(res.body, body.toString());
       assert.equal(res.headers['content-type'], OCI_MANIFEST);
       assert.equal(res.headers['docker-content-digest'], digest);
@@ -60,13 +64,23 @@ describe('manifests', () => {
 
   it('GET with a matching If-None-Match is 304 without a body', async () => {
     const { digest } = await pushImage(server.url, 'm/etag', 'latest');
-    const res = await request(server.url).get('/v2/m/etag/manifests/latest').set('If-None-Match', `"${digest}"`).expect(304);
+    const res = await request(server.url)
+      .get('/v2/m/etag/manifests/latest')
+      .set('If-None-Match', `"${digest}"`)
+      .expect(304);
     assert.equal(res.text, '');
-    await request(server.url).get('/v2/m/etag/manifests/latest').set('If-None-Match', '"sha256:other"').expect(200);
+    await request(server.url)
+      .get('/v2/m/etag/manifests/latest')
+      .set('If-None-Match', '"sha256:other"')
+      .expect(200);
   });
 
   it('PUT by digest checks the digest in the URL against the body', async () => {
-    const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor], annotations: { n: 'digest' } });
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { n: 'digest' },
+    });
     await pushManifest(server.url, 'm/app', sha256(body), body);
     const other = imageManifest({ config: config.descriptor, layers: [], annotations: { n: 'other' } });
     const res = await request(server.url)
@@ -75,11 +89,17 @@ describe('manifests', () => {
       .send(text(other))
       .expect(400);
     assert.equal(ociError(res.body).code, 'DIGEST_INVALID');
-    await request(server.url).get(`/v2/m/app/manifests/${sha256(other)}`).expect(404);
+    await request(server.url)
+      .get(`/v2/m/app/manifests/${sha256(other)}`)
+      .expect(404);
   });
 
   it('a manifest can be pushed and fetched by a sha512 digest', async () => {
-    const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor], annotations: { n: '512' } });
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { n: '512' },
+    });
     const digest = sha512(body);
     await pushManifest(server.url, 'm/app', digest, body);
     const res = await request(server.url).get(`/v2/m/app/manifests/${digest}`).expect(200);
@@ -92,7 +112,11 @@ describe('manifests', () => {
     );
     const digest = await pushManifest(server.url, 'm/app', 'odd-bytes', body);
     assert.equal(digest, sha256(body));
-    const res = await request(server.url).get('/v2/m/app/manifests/odd-bytes').buffer(true).parse(textBody).expect(200);
+    const res = await request(server.url)
+      .get('/v2/m/app/manifests/odd-bytes')
+      .buffer(true)
+      .parse(textBody)
+      .expect(200);
     assert.equal(res.body, body.toString());
   });
 
@@ -103,16 +127,25 @@ describe('manifests', () => {
       mediaType: DOCKER_MANIFEST,
     });
     await pushManifest(server.url, 'm/app', 'docker', docker, DOCKER_MANIFEST);
-    const list = imageIndex([{ ...manifestDescriptor(docker, DOCKER_MANIFEST), platform: { architecture: 'amd64', os: 'linux' } }], {
-      mediaType: DOCKER_LIST,
-    });
+    const list = imageIndex(
+      [{ ...manifestDescriptor(docker, DOCKER_MANIFEST), platform: { architecture: 'amd64', os: 'linux' } }],
+      {
+        mediaType: DOCKER_LIST,
+      },
+    );
     await pushManifest(server.url, 'm/app', 'list', list, DOCKER_LIST);
     const res = await request(server.url).get('/v2/m/app/manifests/list').expect(200);
     assert.equal(res.headers['content-type'], DOCKER_LIST);
 
-    const oci = imageManifest({ config: config.descriptor, layers: [layer.descriptor], annotations: { n: 'idx' } });
+    const oci = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { n: 'idx' },
+    });
     await pushManifest(server.url, 'm/app', 'child', oci);
-    const index = imageIndex([{ ...manifestDescriptor(oci), platform: { architecture: 'arm64', os: 'linux' } }]);
+    const index = imageIndex([
+      { ...manifestDescriptor(oci), platform: { architecture: 'arm64', os: 'linux' } },
+    ]);
     await pushManifest(server.url, 'm/app', 'index', index, OCI_INDEX);
     const got = await request(server.url).get('/v2/m/app/manifests/index').expect(200);
     assert.equal(got.headers['content-type'], OCI_INDEX);
@@ -134,7 +167,12 @@ describe('manifests', () => {
     await pushManifest(server.url, 'm/app', 'untyped', body, OCI_MANIFEST);
     const res = await request(server.url).get('/v2/m/app/manifests/untyped').expect(200);
     assert.equal(res.headers['content-type'], OCI_MANIFEST);
-    const detected = imageManifest({ config: config.descriptor, layers: [], mediaType: null, annotations: { d: '1' } });
+    const detected = imageManifest({
+      config: config.descriptor,
+      layers: [],
+      mediaType: null,
+      annotations: { d: '1' },
+    });
     await pushManifest(server.url, 'm/app', 'detected', detected, 'application/json');
     const got = await request(server.url).get('/v2/m/app/manifests/detected').expect(200);
     assert.equal(got.headers['content-type'], OCI_MANIFEST);
@@ -144,19 +182,71 @@ describe('manifests', () => {
     const cases: Array<[string, string | Buffer, string]> = [
       ['not json', 'this is not json', OCI_MANIFEST],
       ['array', '[1,2]', OCI_MANIFEST],
-      ['schemaVersion 1', JSON.stringify({ schemaVersion: 1, name: 'x', tag: 'y', fsLayers: [] }), 'application/json'],
-      ['wrong schemaVersion', JSON.stringify({ schemaVersion: 3, mediaType: OCI_MANIFEST, config: config.descriptor, layers: [] }), OCI_MANIFEST],
+      [
+        'schemaVersion 1',
+        JSON.stringify({ schemaVersion: 1, name: 'x', tag: 'y', fsLayers: [] }),
+        'application/json',
+      ],
+      [
+        'wrong schemaVersion',
+        JSON.stringify({ schemaVersion: 3, mediaType: OCI_MANIFEST, config: config.descriptor, layers: [] }),
+        OCI_MANIFEST,
+      ],
       ['no config', JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [] }), OCI_MANIFEST],
-      ['no layers', JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: config.descriptor }), OCI_MANIFEST],
-      ['bad digest', JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...config.descriptor, digest: 'sha256:xyz' }, layers: [] }), OCI_MANIFEST],
-      ['negative size', JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...config.descriptor, size: -1 }, layers: [] }), OCI_MANIFEST],
+      [
+        'no layers',
+        JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: config.descriptor }),
+        OCI_MANIFEST,
+      ],
+      [
+        'bad digest',
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: { ...config.descriptor, digest: 'sha256:xyz' },
+          layers: [],
+        }),
+        OCI_MANIFEST,
+      ],
+      [
+        'negative size',
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: { ...config.descriptor, size: -1 },
+          layers: [],
+        }),
+        OCI_MANIFEST,
+      ],
       ['index without manifests', JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX }), OCI_INDEX],
       ['type mismatch', imageManifest({ config: config.descriptor, layers: [] }), OCI_INDEX],
-      ['unknown mediaType', JSON.stringify({ schemaVersion: 2, mediaType: 'application/x-what', config: config.descriptor, layers: [] }), 'application/x-what'],
-      ['annotations not strings', JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: config.descriptor, layers: [], annotations: { a: 1 } }), OCI_MANIFEST],
+      [
+        'unknown mediaType',
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/x-what',
+          config: config.descriptor,
+          layers: [],
+        }),
+        'application/x-what',
+      ],
+      [
+        'annotations not strings',
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: config.descriptor,
+          layers: [],
+          annotations: { a: 1 },
+        }),
+        OCI_MANIFEST,
+      ],
     ];
     for (const [label, body, type] of cases) {
-      const res = await request(server.url).put('/v2/m/app/manifests/bad').set('Content-Type', type).send(text(body));
+      const res = await request(server.url)
+        .put('/v2/m/app/manifests/bad')
+        .set('Content-Type', type)
+        .send(text(body));
       assert.equal(res.status, 400, label);
       assert.equal(ociError(res.body).code, 'MANIFEST_INVALID', label);
     }
@@ -166,7 +256,11 @@ describe('manifests', () => {
   it('rejects references to blobs or child manifests missing from the repository', async () => {
     const missing = randomBlob(10);
     const body = imageManifest({ config: config.descriptor, layers: [missing.descriptor] });
-    const res = await request(server.url).put('/v2/m/app/manifests/broken').set('Content-Type', OCI_MANIFEST).send(text(body)).expect(400);
+    const res = await request(server.url)
+      .put('/v2/m/app/manifests/broken')
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(400);
     const error = ociError(res.body);
     assert.equal(error.code, 'MANIFEST_BLOB_UNKNOWN');
     assert.deepEqual((error.detail as { missing: string[] }).missing, [missing.descriptor.digest]);
@@ -174,22 +268,41 @@ describe('manifests', () => {
     const elsewhere = randomBlob(11);
     await pushBlob(server.url, 'm/other', elsewhere.content);
     const foreign = imageManifest({ config: config.descriptor, layers: [elsewhere.descriptor] });
-    await request(server.url).put('/v2/m/app/manifests/foreign').set('Content-Type', OCI_MANIFEST).send(text(foreign)).expect(400);
+    await request(server.url)
+      .put('/v2/m/app/manifests/foreign')
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(foreign))
+      .expect(400);
 
     const child = imageManifest({ config: config.descriptor, layers: [], annotations: { never: 'pushed' } });
     const index = imageIndex([manifestDescriptor(child)]);
-    const idx = await request(server.url).put('/v2/m/app/manifests/idx').set('Content-Type', OCI_INDEX).send(text(index)).expect(400);
+    const idx = await request(server.url)
+      .put('/v2/m/app/manifests/idx')
+      .set('Content-Type', OCI_INDEX)
+      .send(text(index))
+      .expect(400);
     assert.equal(ociError(idx.body).code, 'MANIFEST_BLOB_UNKNOWN');
   });
 
   it('rejects a descriptor whose size disagrees with the stored blob', async () => {
-    const body = imageManifest({ config: config.descriptor, layers: [{ ...layer.descriptor, size: layer.descriptor.size + 1 }] });
-    const res = await request(server.url).put('/v2/m/app/manifests/size').set('Content-Type', OCI_MANIFEST).send(text(body)).expect(400);
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [{ ...layer.descriptor, size: layer.descriptor.size + 1 }],
+    });
+    const res = await request(server.url)
+      .put('/v2/m/app/manifests/size')
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(400);
     assert.equal(ociError(res.body).code, 'MANIFEST_INVALID');
   });
 
   it('layers with urls (foreign layers) need not be in the registry', async () => {
-    const foreign = { ...randomBlob(5).descriptor, mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', urls: ['https://example.com/layer'] };
+    const foreign = {
+      ...randomBlob(5).descriptor,
+      mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+      urls: ['https://example.com/layer'],
+    };
     const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, foreign] });
     await pushManifest(server.url, 'm/app', 'foreign-layer', body);
   });
@@ -198,11 +311,21 @@ describe('manifests', () => {
     const small = await startTestServer({ config: { validation: { manifests: { maxsize: 1000 } } } });
     try {
       const big = Buffer.alloc(2000, 32);
-      const declared = await request(small.url).put('/v2/m/app/manifests/big').set('Content-Type', OCI_MANIFEST).send(text(big)).expect(413);
+      const declared = await request(small.url)
+        .put('/v2/m/app/manifests/big')
+        .set('Content-Type', OCI_MANIFEST)
+        .send(text(big))
+        .expect(413);
       assert.equal(ociError(declared.body).code, 'SIZE_INVALID');
-      const streamed = await sendChunked(small.url, 'PUT', '/v2/m/app/manifests/big', [big.subarray(0, 600), big.subarray(600)], {
-        'Content-Type': OCI_MANIFEST,
-      });
+      const streamed = await sendChunked(
+        small.url,
+        'PUT',
+        '/v2/m/app/manifests/big',
+        [big.subarray(0, 600), big.subarray(600)],
+        {
+          'Content-Type': OCI_MANIFEST,
+        },
+      );
       assert.equal(streamed.status, 413);
       assert.equal(ociError(JSON.parse(streamed.body.toString())).code, 'SIZE_INVALID');
       await request(small.url).get('/v2/m/app/manifests/big').expect(404);
@@ -227,7 +350,11 @@ describe('manifests', () => {
   it('invalid tags and references are 400; unknown ones are 404 with the right code', async () => {
     const body = imageManifest({ config: config.descriptor, layers: [] });
     for (const tag of ['-bad', '.bad', 'a'.repeat(129), 'bad%2Ftag', 'bad%20tag']) {
-      const res = await request(server.url).put(`/v2/m/app/manifests/${tag}`).set('Content-Type', OCI_MANIFEST).send(text(body)).expect(400);
+      const res = await request(server.url)
+        .put(`/v2/m/app/manifests/${tag}`)
+        .set('Content-Type', OCI_MANIFEST)
+        .send(text(body))
+        .expect(400);
       assert.equal(ociError(res.body).code, 'MANIFEST_INVALID', tag);
     }
     const badDigest = await request(server.url).get('/v2/m/app/manifests/sha256:123').expect(400);

@@ -34,7 +34,9 @@ describe('blob uploads', () => {
     assert.equal(res.headers.location, `/v2/up/a/blobs/uploads/${uuid}`);
     assert.equal(res.headers.range, '0-0');
     assert.equal(res.headers['content-length'], '0');
-    const status = await request(server.url).get(res.headers.location as string).expect(204);
+    const status = await request(server.url)
+      .get(res.headers.location as string)
+      .expect(204);
     assert.equal(status.headers.range, '0-0');
     assert.equal(status.headers['docker-upload-uuid'], uuid);
   });
@@ -52,10 +54,16 @@ describe('blob uploads', () => {
       .send(blob.content)
       .expect(202);
     assert.equal(patch.headers.range, '0-69999');
-    const put = await request(server.url).put(`${patch.headers.location}?digest=${blob.descriptor.digest}`).expect(201);
+    const put = await request(server.url)
+      .put(`${patch.headers.location}?digest=${blob.descriptor.digest}`)
+      .expect(201);
     assert.equal(put.headers.location, `/v2/up/stream/blobs/${blob.descriptor.digest}`);
     assert.equal(put.headers['docker-content-digest'], blob.descriptor.digest);
-    const res = await request(server.url).get(put.headers.location as string).buffer(true).parse(binary).expect(200);
+    const res = await request(server.url)
+      .get(put.headers.location as string)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     assert.deepEqual(res.body, blob.content);
     assert.deepEqual(await uploadDirs(server, 'up/stream'), []);
     const gone = await request(server.url).get(location).expect(404);
@@ -80,7 +88,9 @@ describe('blob uploads', () => {
       .expect(202);
     assert.equal(two.headers.range, '0-19999');
     for (const earlier of [first, one.headers.location, two.headers.location]) {
-      const status = await request(server.url).get(earlier as string).expect(204);
+      const status = await request(server.url)
+        .get(earlier as string)
+        .expect(204);
       assert.equal(status.headers.range, '0-19999');
     }
     await request(server.url)
@@ -108,7 +118,11 @@ describe('blob uploads', () => {
     assert.equal(outOfOrder.headers.range, '0-0');
     assert.equal(outOfOrder.headers.location, location);
     assert.equal(ociError(outOfOrder.body).code, 'BLOB_UPLOAD_INVALID');
-    await request(server.url).patch(location).set('Content-Range', '0-99').send(blob.content.subarray(0, 100)).expect(202);
+    await request(server.url)
+      .patch(location)
+      .set('Content-Range', '0-99')
+      .send(blob.content.subarray(0, 100))
+      .expect(202);
     const resent = await request(server.url)
       .patch(location)
       .set('Content-Range', '0-99')
@@ -131,9 +145,17 @@ describe('blob uploads', () => {
 
   it('a Content-Length that disagrees with Content-Range is 400, a malformed Content-Range is 400', async () => {
     const location = await startSession(server.url, 'up/bad');
-    const res = await request(server.url).patch(location).set('Content-Range', '0-99').send(Buffer.alloc(50)).expect(400);
+    const res = await request(server.url)
+      .patch(location)
+      .set('Content-Range', '0-99')
+      .send(Buffer.alloc(50))
+      .expect(400);
     assert.equal(ociError(res.body).code, 'BLOB_UPLOAD_INVALID');
-    const malformed = await request(server.url).patch(location).set('Content-Range', 'bogus').send(Buffer.alloc(5)).expect(400);
+    const malformed = await request(server.url)
+      .patch(location)
+      .set('Content-Range', 'bogus')
+      .send(Buffer.alloc(5))
+      .expect(400);
     assert.equal(ociError(malformed.body).code, 'BLOB_UPLOAD_INVALID');
     const status = await request(server.url).get(location).expect(204);
     assert.equal(status.headers.range, '0-0');
@@ -204,7 +226,11 @@ describe('blob uploads', () => {
     const location = await startSession(server.url, 'up/sha512');
     await request(server.url).patch(location).send(blob.content).expect(202);
     await request(server.url).put(`${location}?digest=${digest}`).expect(201);
-    const res = await request(server.url).get(`/v2/up/sha512/blobs/${digest}`).buffer(true).parse(binary).expect(200);
+    const res = await request(server.url)
+      .get(`/v2/up/sha512/blobs/${digest}`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     assert.deepEqual(res.body, blob.content);
     assert.equal(res.headers['docker-content-digest'], digest);
   });
@@ -258,7 +284,9 @@ describe('blob uploads', () => {
   });
 
   it('mount parameters are validated', async () => {
-    const badDigest = await request(server.url).post('/v2/mount/x/blobs/uploads/?mount=sha256:zz&from=mount/source').expect(400);
+    const badDigest = await request(server.url)
+      .post('/v2/mount/x/blobs/uploads/?mount=sha256:zz&from=mount/source')
+      .expect(400);
     assert.equal(ociError(badDigest.body).code, 'DIGEST_INVALID');
     const badName = await request(server.url)
       .post(`/v2/mount/x/blobs/uploads/?mount=${sha256('x')}&from=../etc`)
@@ -285,7 +313,13 @@ describe('blob uploads', () => {
   it('a client cut off mid-chunk leaves a resumable session and no visible blob', async () => {
     const blob = randomBlob(200_000);
     const location = await startSession(server.url, 'up/cut');
-    await sendAndDisconnect(server.url, 'PATCH', location, blob.content.length, blob.content.subarray(0, 120_000));
+    await sendAndDisconnect(
+      server.url,
+      'PATCH',
+      location,
+      blob.content.length,
+      blob.content.subarray(0, 120_000),
+    );
     await request(server.url).head(`/v2/up/cut/blobs/${blob.descriptor.digest}`).expect(404);
     const status = await request(server.url).get(location).expect(204);
     const received = Number((status.headers.range as string).split('-')[1]) + 1;
@@ -324,7 +358,11 @@ describe('upload sessions across a restart', () => {
     const blob = randomBlob(100_000);
     const first = await startTestServer();
     const location = await startSession(first.url, 'restart/me');
-    await request(first.url).patch(location).set('Content-Range', '0-59999').send(blob.content.subarray(0, 60_000)).expect(202);
+    await request(first.url)
+      .patch(location)
+      .set('Content-Range', '0-59999')
+      .send(blob.content.subarray(0, 60_000))
+      .expect(202);
     await first.stop();
 
     const second = await startTestServer({ root: first.root });
@@ -336,7 +374,9 @@ describe('upload sessions across a restart', () => {
         .set('Content-Range', '60000-99999')
         .send(blob.content.subarray(60_000))
         .expect(202);
-      const wrong = await request(second.url).put(`${location}?digest=${sha256('nope')}`).expect(400);
+      const wrong = await request(second.url)
+        .put(`${location}?digest=${sha256('nope')}`)
+        .expect(400);
       assert.equal(ociError(wrong.body).code, 'DIGEST_INVALID');
       await request(second.url).put(`${location}?digest=${blob.descriptor.digest}`).expect(201);
       const res = await request(second.url)

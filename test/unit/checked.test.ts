@@ -5,10 +5,27 @@ import { InvalidPathError, type StorageDriver } from '../../src/blobstore/driver
 
 describe('checked driver wrapper', () => {
   it('accepts layout paths and refuses anything that could escape or is malformed', () => {
-    for (const path of ['/', '/blobs/sha256/ab/abcd/data', '/repositories/a.b/c_d/_manifests/tags/v1.0-rc/current/link']) {
+    for (const path of [
+      '/',
+      '/blobs/sha256/ab/abcd/data',
+      '/repositories/a.b/c_d/_manifests/tags/v1.0-rc/current/link',
+    ]) {
       assert.doesNotThrow(() => assertValidPath(path), path);
     }
-    for (const path of ['', 'relative', '/a/../b', '/..', '/a/./b', '/a//b', '/a/', '/a/b c', '/a/%2e', '/.hidden', '/a\\b', `/${'a'.repeat(5000)}`]) {
+    for (const path of [
+      '',
+      'relative',
+      '/a/../b',
+      '/..',
+      '/a/./b',
+      '/a//b',
+      '/a/',
+      '/a/b c',
+      '/a/%2e',
+      '/.hidden',
+      '/a\\b',
+      `/${'a'.repeat(5000)}`,
+    ]) {
       assert.throws(() => assertValidPath(path), InvalidPathError, path);
     }
   });

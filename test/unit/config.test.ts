@@ -46,7 +46,10 @@ describe('configuration', () => {
           '    maxsize: 1MiB',
         ].join('\n'),
       );
-      const { config, warnings } = await loadConfig(file, { BERTH_HTTP_ADDR: ':6000', BERTH_STORAGE_DELETE_ENABLED: 'true' });
+      const { config, warnings } = await loadConfig(file, {
+        BERTH_HTTP_ADDR: ':6000',
+        BERTH_STORAGE_DELETE_ENABLED: 'true',
+      });
       assert.equal(config.http.addr, ':6000');
       assert.equal(config.http.draintimeout, 10_000);
       assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'] });
@@ -65,35 +68,63 @@ describe('configuration', () => {
   it('a bad value names the key and what is expected', () => {
     const cases: Array<[Record<string, unknown>, Record<string, string>, RegExp]> = [
       [{ http: { addr: 'localhost' } }, {}, /test: http\.addr: expected host:port/],
-      [{ storage: { delete: { enabled: 'yes' } } }, {}, /storage\.delete\.enabled: expected true or false, got "yes"/],
+      [
+        { storage: { delete: { enabled: 'yes' } } },
+        {},
+        /storage\.delete\.enabled: expected true or false, got "yes"/,
+      ],
       [{ log: { level: 'loud' } }, {}, /log\.level: expected one of debug, info, warn, error/],
-      [{ storage: { maintenance: { uploadpurging: { age: 'forever' } } } }, {}, /uploadpurging\.age: expected a duration/],
+      [
+        { storage: { maintenance: { uploadpurging: { age: 'forever' } } } },
+        {},
+        /uploadpurging\.age: expected a duration/,
+      ],
       [{ validation: { manifests: { maxsize: 'big' } } }, {}, /maxsize: expected a size/],
       [{ storage: { driver: 's3' } }, {}, /storage\.driver: the s3 driver is not part of this version/],
       [{ metrics: { path: '/v2/metrics' } }, {}, /metrics\.path/],
       [{ http: 'not a section' }, {}, /http: expected a section/],
       [{}, { BERTH_HTTP_ADDR: 'nope' }, /BERTH_HTTP_ADDR \(http\.addr\): expected host:port/],
-      [{}, { BERTH_STORAGE_DELETE_ENABLED: 'maybe' }, /BERTH_STORAGE_DELETE_ENABLED \(storage\.delete\.enabled\)/],
+      [
+        {},
+        { BERTH_STORAGE_DELETE_ENABLED: 'maybe' },
+        /BERTH_STORAGE_DELETE_ENABLED \(storage\.delete\.enabled\)/,
+      ],
     ];
     for (const [document, env, message] of cases) {
-      assert.throws(() => buildConfig(document, env, 'test'), (err: unknown) => err instanceof ConfigError && message.test(err.message), String(message));
+      assert.throws(
+        () => buildConfig(document, env, 'test'),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+        String(message),
+      );
     }
   });
 
   it('unknown keys and variables are errors with a suggestion', () => {
-    assert.throws(() => buildConfig({ storage: { filesytem: {} } }, {}, 'c.yml'), /c\.yml: unknown key storage\.filesytem \(did you mean storage\.filesystem\?\)/);
+    assert.throws(
+      () => buildConfig({ storage: { filesytem: {} } }, {}, 'c.yml'),
+      /c\.yml: unknown key storage\.filesytem \(did you mean storage\.filesystem\?\)/,
+    );
     assert.throws(() => buildConfig({ auth: { htpasswd: { path: '/x' } } }, {}, 'c.yml'), /unknown key auth/);
-    assert.throws(() => buildConfig({}, { BERTH_HTTP_ADRR: ':1' }, 'c.yml'), /BERTH_HTTP_ADRR is not a Berth setting \(did you mean BERTH_HTTP_ADDR\?\)/);
+    assert.throws(
+      () => buildConfig({}, { BERTH_HTTP_ADRR: ':1' }, 'c.yml'),
+      /BERTH_HTTP_ADRR is not a Berth setting \(did you mean BERTH_HTTP_ADDR\?\)/,
+    );
     assert.doesNotThrow(() => buildConfig({}, { BERTH_CONFIG: '/x.yml', OTHER: '1' }, 'c.yml'));
   });
 
   it('a missing file or invalid YAML is a ConfigError naming the file', async () => {
-    await assert.rejects(loadConfig('/no/such/config.yml', {}), (err: unknown) => err instanceof ConfigError && /\/no\/such\/config\.yml/.test(err.message));
+    await assert.rejects(
+      loadConfig('/no/such/config.yml', {}),
+      (err: unknown) => err instanceof ConfigError && /\/no\/such\/config\.yml/.test(err.message),
+    );
     const dir = await tempDir();
     try {
       const file = path.join(dir, 'bad.yml');
       await writeFile(file, 'http:\n  addr: [unclosed\n');
-      await assert.rejects(loadConfig(file, {}), (err: unknown) => err instanceof ConfigError && /bad\.yml: not valid YAML/.test(err.message));
+      await assert.rejects(
+        loadConfig(file, {}),
+        (err: unknown) => err instanceof ConfigError && /bad\.yml: not valid YAML/.test(err.message),
+      );
     } finally {
       await removeDir(dir);
     }

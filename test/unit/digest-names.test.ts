@@ -38,7 +38,10 @@ describe('digests', () => {
   });
 
   it('computes digests of content', () => {
-    assert.equal(digestOf(Buffer.from('')), 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    assert.equal(
+      digestOf(Buffer.from('')),
+      'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
     assert.ok(digestOf(Buffer.from('x'), 'sha512').startsWith('sha512:'));
     assert.equal(looksLikeDigest('sha256:x'), true);
     assert.equal(looksLikeDigest('latest'), false);
@@ -53,15 +56,39 @@ describe('repository names and tags', () => {
   });
 
   it('refuses everything else with NAME_INVALID', () => {
-    for (const name of ['', 'A', 'a/', '/a', 'a//b', 'a/../b', '..', '.a', 'a.', 'a___b', 'a_.b', 'a%2Fb', 'a b', 'a'.repeat(256), 'a/B']) {
+    for (const name of [
+      '',
+      'A',
+      'a/',
+      '/a',
+      'a//b',
+      'a/../b',
+      '..',
+      '.a',
+      'a.',
+      'a___b',
+      'a_.b',
+      'a%2Fb',
+      'a b',
+      'a'.repeat(256),
+      'a/B',
+    ]) {
       assert.equal(isValidName(name), false, name);
     }
-    assert.throws(() => parseName('UP'), (err: unknown) => err instanceof RegistryError && err.code === 'NAME_INVALID');
+    assert.throws(
+      () => parseName('UP'),
+      (err: unknown) => err instanceof RegistryError && err.code === 'NAME_INVALID',
+    );
   });
 
   it('tags follow [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}', () => {
-    for (const tag of ['latest', 'V1.0', '_x', '1', 'a'.repeat(128), 'a-b_c.d']) assert.ok(isValidTag(tag), tag);
-    for (const tag of ['', '-a', '.a', 'a'.repeat(129), 'a/b', 'a:b', 'a b', '..']) assert.equal(isValidTag(tag), false, tag);
-    assert.throws(() => parseTag('-x'), (err: unknown) => err instanceof RegistryError && err.code === 'MANIFEST_INVALID');
+    for (const tag of ['latest', 'V1.0', '_x', '1', 'a'.repeat(128), 'a-b_c.d'])
+      assert.ok(isValidTag(tag), tag);
+    for (const tag of ['', '-a', '.a', 'a'.repeat(129), 'a/b', 'a:b', 'a b', '..'])
+      assert.equal(isValidTag(tag), false, tag);
+    assert.throws(
+      () => parseTag('-x'),
+      (err: unknown) => err instanceof RegistryError && err.code === 'MANIFEST_INVALID',
+    );
   });
 });

@@ -34,7 +34,11 @@ describe('Content-Range of upload chunks', () => {
 
   it('refuses malformed ranges with BLOB_UPLOAD_INVALID', () => {
     for (const header of ['x', '5-1', '-5', '1-', '0-1-2']) {
-      assert.throws(() => chunkRange(header), (err: unknown) => err instanceof RegistryError && err.code === 'BLOB_UPLOAD_INVALID', header);
+      assert.throws(
+        () => chunkRange(header),
+        (err: unknown) => err instanceof RegistryError && err.code === 'BLOB_UPLOAD_INVALID',
+        header,
+      );
     }
   });
 });

@@ -65,7 +65,11 @@ describe('keyed lock', () => {
       events.push(`end ${label}`);
       return label;
     };
-    const results = await Promise.all([lock('k', slow('1', 30)), lock('k', slow('2', 1)), lock('other', slow('3', 1))]);
+    const results = await Promise.all([
+      lock('k', slow('1', 30)),
+      lock('k', slow('2', 1)),
+      lock('other', slow('3', 1)),
+    ]);
     assert.deepEqual(results, ['1', '2', '3']);
     assert.ok(events.indexOf('end 1') < events.indexOf('start 2'));
     assert.ok(events.indexOf('start 3') < events.indexOf('end 1'));
@@ -73,7 +77,10 @@ describe('keyed lock', () => {
 
   it('releases the key when the work fails', async () => {
     const lock = createKeyedLock();
-    await assert.rejects(lock('k', async () => Promise.reject(new Error('nope'))), /nope/);
+    await assert.rejects(
+      lock('k', async () => Promise.reject(new Error('nope'))),
+      /nope/,
+    );
     assert.equal(await lock('k', async () => 'after'), 'after');
   });
 });
@@ -99,7 +106,10 @@ describe('logger', () => {
 
   it('writes key=value text lines', () => {
     const lines: string[] = [];
-    createLogger({ level: 'debug', formatter: 'text', write: (line) => lines.push(line) }).warn('careful now', { path: '/v2/', n: 2 });
+    createLogger({ level: 'debug', formatter: 'text', write: (line) => lines.push(line) }).warn(
+      'careful now',
+      { path: '/v2/', n: 2 },
+    );
     assert.match(lines[0] as string, /^\S+ WARN "careful now" path=\/v2\/ n=2\n$/);
   });
 });

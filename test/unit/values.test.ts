@@ -11,7 +11,8 @@ describe('config value formats', () => {
     assert.equal(parseDuration('1.5s'), 1500);
     assert.equal(parseDuration(10), 10_000);
     assert.equal(parseDuration('10'), 10_000);
-    for (const bad of ['', 'soon', '10x', 'h', '-5s', '5s garbage', null, {}]) assert.throws(() => parseDuration(bad), /duration/);
+    for (const bad of ['', 'soon', '10x', 'h', '-5s', '5s garbage', null, {}])
+      assert.throws(() => parseDuration(bad), /duration/);
   });
 
   it('sizes', () => {
@@ -28,6 +29,7 @@ describe('config value formats', () => {
     assert.deepEqual(parseAddress(':5000'), { host: '', port: 5000 });
     assert.deepEqual(parseAddress('[::1]:5001'), { host: '::1', port: 5001 });
     assert.deepEqual(parseAddress('localhost:0'), { host: 'localhost', port: 0 });
-    for (const bad of ['5000', 'host:', 'host:99999', 'a:b:c', '', 42]) assert.throws(() => parseAddress(bad), /host:port/);
+    for (const bad of ['5000', 'host:', 'host:99999', 'a:b:c', '', 42])
+      assert.throws(() => parseAddress(bad), /host:port/);
   });
 });

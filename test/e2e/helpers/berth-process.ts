@@ -34,7 +34,9 @@ export interface BerthProcess {
 }
 
 /** Starts `berth serve` with extra BERTH_* environment and an optional existing data root. */
-export async function startBerthProcess(options: { env?: Record<string, string>; root?: string } = {}): Promise<BerthProcess> {
+export async function startBerthProcess(
+  options: { env?: Record<string, string>; root?: string } = {},
+): Promise<BerthProcess> {
   const root = options.root ?? (await tempDir('berth-e2e-'));
   const child = spawn(BERTH_BIN, ['serve'], {
     env: {
@@ -65,7 +67,9 @@ export async function startBerthProcess(options: { env?: Record<string, string>;
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (data: Buffer) => logs.push(data.toString()));
-    child.once('exit', (code) => reject(new Error(`berth exited with ${code} before listening:\n${logs.join('\n')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`berth exited with ${code} before listening:\n${logs.join('\n')}`)),
+    );
   });
   let running = true;
   void exited.then(() => {

@@ -83,7 +83,9 @@ export async function ociLayout(dir: string): Promise<LayoutWriter> {
       for (const files of layers) {
         const tar = tarArchive(files);
         diffIds.push(sha256(tar));
-        layerDescriptors.push(await writer.blob(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'));
+        layerDescriptors.push(
+          await writer.blob(gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip'),
+        );
       }
       const config = Buffer.from(
         JSON.stringify({

@@ -65,7 +65,9 @@ export function hashDownload(url: string): Promise<{ status: number; size: numbe
         size += chunk.length;
         hash.update(chunk);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, size, digest: `sha256:${hash.digest('hex')}` }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, size, digest: `sha256:${hash.digest('hex')}` }),
+      );
       res.on('error', reject);
     });
     req.end();

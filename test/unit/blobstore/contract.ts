@@ -83,7 +83,8 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
     });
 
     it('list gives sorted child names and refuses missing directories', async () => {
-      for (const name of ['b', 'a', 'c/d', '_x', 'B']) await driver.putContent(`/list/${name}`, Buffer.from(name));
+      for (const name of ['b', 'a', 'c/d', '_x', 'B'])
+        await driver.putContent(`/list/${name}`, Buffer.from(name));
       assert.deepEqual(await driver.list('/list'), ['B', '_x', 'a', 'b', 'c']);
       await rejectsNotFound(driver.list('/list/none'));
       assert.ok((await driver.list('/')).includes('list'));
@@ -132,7 +133,11 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       const content = await driver.getContent('/fail/data');
       assert.equal((await driver.stat('/fail/data')).size, content.length);
       assert.ok(content.toString().startsWith('kept-'));
-      assert.ok(Buffer.concat([Buffer.from('kept-'), sent]).subarray(0, content.length).equals(content));
+      assert.ok(
+        Buffer.concat([Buffer.from('kept-'), sent])
+          .subarray(0, content.length)
+          .equals(content),
+      );
     });
 
     it('move publishes an object at a new path (creating parents), replacing the destination', async () => {
@@ -159,7 +164,8 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
     });
 
     it('walk visits everything below a path, parents first, in order, and can skip subtrees', async () => {
-      for (const path of ['/w/a/1', '/w/a/2', '/w/b/skipme/3', '/w/c']) await driver.putContent(path, Buffer.from('x'));
+      for (const path of ['/w/a/1', '/w/a/2', '/w/b/skipme/3', '/w/c'])
+        await driver.putContent(path, Buffer.from('x'));
       const seen: string[] = [];
       await driver.walk('/w', (info) => {
         seen.push(`${info.path}${info.isDir ? '/' : ''}`);
