@@ -2,7 +2,7 @@
  * Child processes under test: spawn with captured output, stop gracefully (SIGTERM, then
  * SIGKILL), read peak RSS from /proc, and make sure none outlives the harness.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** A spawned child process. */
@@ -75,4 +75,16 @@ export function peakRssMiB(pid: number): number {
 export function killAllChildren(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
+}
+
+/** CPU time (user + system) process `pid` has used so far, in seconds (USER_HZ is 100 on Linux). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Flushes dirty pages to disk, so writeback left by one scenario does not slow the next. */
+export function syncDisks(): void {
+  execFileSync('sync');
 }

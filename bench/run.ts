@@ -1,5 +1,6 @@
 /** Benchmarks one server: start it, run the selected scenarios in order, read peak RSS, stop it. */
 import { performance } from 'node:perf_hooks';
+import { cpuSeconds, syncDisks } from './child.js';
 import type { Measurement, Scenario, ScenarioContext } from './scenarios/types.js';
 import { type ServerKind, startServer } from './servers.js';
 
@@ -10,6 +11,8 @@ export interface ServerReport {
   results: Record<string, Measurement>;
   /** Share of one CPU core the harness itself used during each scenario, by key. */
   clientCpuPercent: Record<string, number>;
+  /** Share of one CPU core the server used during each scenario (200% = both cores), by key. */
+  serverCpuPercent: Record<string, number>;
   /** How the server process ended after SIGTERM. */
   exitStatus: string;
   /** What the server printed (it runs at log level warn/error, so normally nothing). */
@@ -28,16 +31,20 @@ export async function benchmarkServer(
   projectRoot: string,
   log: (message: string) => void,
 ): Promise<ServerReport> {
+  syncDisks();
   log(`[${kind}] starting`);
   const server = await startServer(kind, projectRoot);
   log(`[${kind}] ready on ${server.host} (pid ${server.child.pid})`);
   const results: Record<string, Measurement> = {};
   const clientCpuPercent: Record<string, number> = {};
+  const serverCpuPercent: Record<string, number> = {};
   const ctx: ScenarioContext = { ...settings, port: server.port, host: server.host, log };
   try {
     for (const scenario of scenarios) {
       log(`[${kind}] ${scenario.title(settings.bulkBytes / 1024 / 1024)}`);
+      syncDisks();
       const cpuBefore = process.cpuUsage();
+      const serverCpuBefore = cpuSeconds(server.child.pid);
       const wallBefore = performance.now();
       try {
         results[scenario.key] = await scenario.run(ctx);
@@ -46,10 +53,16 @@ export async function benchmarkServer(
         const suffix = exit ? ` (the server has exited: ${exit}; output:\n${server.child.output()})` : '';
         throw new Error(`[${kind}] scenario ${scenario.key} failed: ${(error as Error).message}${suffix}`);
       }
+      const wallMs = performance.now() - wallBefore;
       const cpu = process.cpuUsage(cpuBefore);
-      clientCpuPercent[scenario.key] =
-        ((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100;
-      log(`[${kind}]   => ${describe(results[scenario.key] as Measurement, scenario.unit)}`);
+      const client = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+      const serverCpu = ((cpuSeconds(server.child.pid) - serverCpuBefore) * 1000 * 100) / wallMs;
+      clientCpuPercent[scenario.key] = client;
+      serverCpuPercent[scenario.key] = serverCpu;
+      const measured = describe(results[scenario.key] as Measurement, scenario.unit);
+      log(
+        `[${kind}]   => ${measured} (CPU during the scenario: server ${serverCpu.toFixed(0)}%, client ${client.toFixed(0)}%)`,
+      );
     }
   } finally {
     const peak = await server.stop();
@@ -58,7 +71,7 @@ export async function benchmarkServer(
   const exitStatus = server.child.exitStatus() ?? 'unknown';
   if (withPeakRss) log(`[${kind}] peak RSS ${(results['peak-rss'] as Measurement).value.toFixed(1)} MiB`);
   log(`[${kind}] stopped (${exitStatus})`);
-  return { kind, results, clientCpuPercent, exitStatus, output: server.child.output() };
+  return { kind, results, clientCpuPercent, serverCpuPercent, exitStatus, output: server.child.output() };
 }
 
 function describe(measurement: Measurement, unit: string): string {
