@@ -2,21 +2,24 @@
  * The on-storage layout: the one place that maps registry names to driver paths.
  *
  *   /
- *   ├── blobs/                                   content-addressed bytes, shared by all repositories
- *   │   └── <alg>/<hex[0:2]>/<hex>/data          layers, configs and manifests alike
+ *   ├── blobs/                                  content-addressed bytes, shared by all repositories
+ *   │   └── <alg>/<hex[0:2]>/<hex>              one layer or config
  *   └── repositories/
- *       └── <name>/                              e.g. library/ubuntu (nested directories)
- *           ├── _layers/<alg>/<hex>/link         the blob is part of this repository (holds the digest)
+ *       └── <name>/                             e.g. library/ubuntu (nested directories)
+ *           ├── _layers/<alg>/<hex>             empty marker: the blob is part of this repository
  *           ├── _manifests/
- *           │   ├── revisions/<alg>/<hex>/link   a manifest of this repository (JSON: media type, size, subject)
- *           │   ├── tags/<tag>/current/link      the digest the tag points at
- *           │   └── referrers/<alg>/<hex>/       manifests whose `subject` is <alg>:<hex>
- *           │       └── <alg>-<hex>/link         one referrer's descriptor (JSON)
- *           └── _uploads/<id>/data               an upload session's bytes so far
+ *           │   ├── revisions/<alg>/<hex>       a manifest: one JSON header line (media type,
+ *           │   │                               subject), then the pushed bytes unchanged
+ *           │   ├── tags/<tag>                  the digest the tag points at
+ *           │   └── referrers/<alg>/<hex>/      manifests whose `subject` is <alg>:<hex>
+ *           │       └── <alg>-<hex>             one referrer's descriptor (JSON)
+ *           └── _uploads/<id>                   an upload session's bytes so far
  *
- * A blob is visible in a repository only through its `_layers` link, so a push or a mount
+ * A blob is visible in a repository only through its `_layers` marker, so a push or a mount
  * into one repository says nothing about another. Names of repositories and tags come from
  * validated grammars (`names.ts`), so no component can be `..`, empty or start with `_`.
+ * Files that change together live in shared directories (`_layers/<alg>`, `tags`,
+ * `revisions/<alg>`) so that concurrent writes share directory fsyncs.
  */
 import { algorithmOf, type Digest, hexOf } from '../registry/digest.js';
 import type { RepositoryName, Tag } from '../registry/names.js';
@@ -30,10 +33,10 @@ export const BLOBS_ROOT = '/blobs';
 /** Entries under a repository directory that belong to the repository itself. */
 export const REPOSITORY_MARKERS = ['_layers', '_manifests'] as const;
 
-/** The bytes of a blob (or manifest). */
+/** The bytes of a blob. */
 export function blobDataPath(digest: Digest): string {
   const hex = hexOf(digest);
-  return `${BLOBS_ROOT}/${algorithmOf(digest)}/${hex.slice(0, 2)}/${hex}/data`;
+  return `${BLOBS_ROOT}/${algorithmOf(digest)}/${hex.slice(0, 2)}/${hex}`;
 }
 
 /** The directory of one repository. */
@@ -41,14 +44,14 @@ export function repositoryPath(name: RepositoryName): string {
   return `${REPOSITORIES_ROOT}/${name}`;
 }
 
-/** The link that makes a blob part of a repository. */
+/** The marker that makes a blob part of a repository. */
 export function layerLinkPath(name: RepositoryName, digest: Digest): string {
-  return `${repositoryPath(name)}/_layers/${algorithmOf(digest)}/${hexOf(digest)}/link`;
+  return `${repositoryPath(name)}/_layers/${algorithmOf(digest)}/${hexOf(digest)}`;
 }
 
-/** The link that makes a manifest part of a repository. */
-export function revisionLinkPath(name: RepositoryName, digest: Digest): string {
-  return `${repositoryPath(name)}/_manifests/revisions/${algorithmOf(digest)}/${hexOf(digest)}/link`;
+/** A manifest of a repository: its header line and body. */
+export function revisionPath(name: RepositoryName, digest: Digest): string {
+  return `${repositoryPath(name)}/_manifests/revisions/${algorithmOf(digest)}/${hexOf(digest)}`;
 }
 
 /** The directory holding one directory per tag. */
@@ -56,14 +59,9 @@ export function tagsPath(name: RepositoryName): string {
   return `${repositoryPath(name)}/_manifests/tags`;
 }
 
-/** The directory of one tag. */
+/** The file holding the digest a tag points at. */
 export function tagPath(name: RepositoryName, tag: Tag): string {
   return `${tagsPath(name)}/${tag}`;
-}
-
-/** The link holding the digest a tag currently points at. */
-export function tagCurrentLinkPath(name: RepositoryName, tag: Tag): string {
-  return `${tagPath(name, tag)}/current/link`;
 }
 
 /** The directory of the referrers of one subject. */
@@ -72,8 +70,8 @@ export function referrersPath(name: RepositoryName, subject: Digest): string {
 }
 
 /** The descriptor of one referrer of a subject. */
-export function referrerLinkPath(name: RepositoryName, subject: Digest, referrer: Digest): string {
-  return `${referrersPath(name, subject)}/${algorithmOf(referrer)}-${hexOf(referrer)}/link`;
+export function referrerPath(name: RepositoryName, subject: Digest, referrer: Digest): string {
+  return `${referrersPath(name, subject)}/${algorithmOf(referrer)}-${hexOf(referrer)}`;
 }
 
 /** The directory of all upload sessions of a repository. */
@@ -81,12 +79,7 @@ export function uploadsPath(name: RepositoryName): string {
   return `${repositoryPath(name)}/_uploads`;
 }
 
-/** The directory of one upload session. */
+/** The bytes received so far by an upload session. */
 export function uploadPath(name: RepositoryName, id: string): string {
   return `${uploadsPath(name)}/${id}`;
-}
-
-/** The bytes received so far by an upload session. */
-export function uploadDataPath(name: RepositoryName, id: string): string {
-  return `${uploadPath(name, id)}/data`;
 }

@@ -78,7 +78,7 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
 
   async function link(name: RepositoryName, digest: Digest): Promise<void> {
     if (await isLinked(name, digest)) return;
-    await driver.putContent(layerLinkPath(name, digest), Buffer.from(digest));
+    await driver.putContent(layerLinkPath(name, digest), EMPTY);
     cache.rememberLinked(name, digest);
   }
 
@@ -99,9 +99,8 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
     async delete(name, digest) {
       if (!deleteEnabled) throw deletesDisabled();
       cache.forgetLink(name, digest);
-      const linkDirectory = layerLinkPath(name, digest).slice(0, -'/link'.length);
       try {
-        await driver.delete(linkDirectory);
+        await driver.delete(layerLinkPath(name, digest));
       } catch (err) {
         if (isNotFound(err)) throw await missingIn(driver, name, blobUnknown(digest));
         throw err;
@@ -121,6 +120,8 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
     },
   };
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** BLOB_UNKNOWN for a digest. */
 export function blobUnknown(digest: Digest): RegistryError {

@@ -1,11 +1,11 @@
 /**
- * Manifests: pushed bytes stored exactly as received (as blobs, content-addressed), made
- * part of a repository by a revision link that records the media type they were pushed
- * with. Pushing checks that everything the manifest references is already in the
+ * Manifests: pushed bytes stored exactly as received, one revision file per repository and
+ * digest holding a header line (the media type they were pushed with, the subject) followed
+ * by the bytes. Pushing checks that everything the manifest references is already in the
  * repository; the subject of an OCI 1.1 manifest goes into the referrers index.
  */
 import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, revisionLinkPath } from '../blobstore/layout.js';
+import { revisionPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
@@ -60,20 +60,23 @@ export interface ManifestServiceOptions {
 export function createManifestService(options: ManifestServiceOptions): ManifestService {
   const { driver, cache, blobs, tags, referrers, deleteEnabled } = options;
 
-  async function revision(name: RepositoryName, digest: Digest): Promise<RevisionInfo | undefined> {
-    const cached = cache.revision(name, digest);
-    if (cached) return cached;
-    let info: RevisionInfo;
+  async function readRevision(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
+    let file: Buffer;
     try {
-      info = JSON.parse(
-        (await driver.getContent(revisionLinkPath(name, digest))).toString('utf8'),
-      ) as RevisionInfo;
+      file = await driver.getContent(revisionPath(name, digest));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+    const manifest = decodeRevision(digest, file);
+    const { body, ...info } = manifest;
     cache.rememberRevision(name, info);
-    return info;
+    cache.rememberManifestBody(digest, body);
+    return manifest;
+  }
+
+  async function revision(name: RepositoryName, digest: Digest): Promise<RevisionInfo | undefined> {
+    return cache.revision(name, digest) ?? (await readRevision(name, digest));
   }
 
   async function describe(name: RepositoryName, reference: Reference): Promise<RevisionInfo> {
@@ -81,20 +84,6 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     const info = await revision(name, digest);
     if (info) return info;
     throw await missingIn(driver, name, manifestUnknown(reference.tag ? { tag: reference.tag } : { digest }));
-  }
-
-  async function readBody(info: RevisionInfo): Promise<Buffer> {
-    const cached = cache.manifestBody(info.digest);
-    if (cached) return cached;
-    let body: Buffer;
-    try {
-      body = await driver.getContent(blobDataPath(info.digest));
-    } catch (err) {
-      if (isNotFound(err)) throw manifestUnknown({ digest: info.digest });
-      throw err;
-    }
-    cache.rememberManifestBody(info.digest, body);
-    return body;
   }
 
   async function checkReferences(name: RepositoryName, manifest: ParsedManifest): Promise<void> {
@@ -127,15 +116,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
   }
 
   async function store(name: RepositoryName, info: RevisionInfo, body: Buffer): Promise<void> {
-    if ((await blobs.storedSize(info.digest)) === undefined) {
-      await driver.putContent(blobDataPath(info.digest), body);
-      cache.rememberBlobSize(info.digest, body.length);
-    }
-    cache.rememberManifestBody(info.digest, body);
     const existing = await revision(name, info.digest);
     if (existing?.mediaType === info.mediaType && existing.subject === info.subject) return;
-    await driver.putContent(revisionLinkPath(name, info.digest), Buffer.from(JSON.stringify(info)));
+    await driver.putContent(revisionPath(name, info.digest), encodeRevision(info, body));
     cache.rememberRevision(name, info);
+    cache.rememberManifestBody(info.digest, body);
   }
 
   return {
@@ -143,7 +128,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
 
     async get(name, reference) {
       const info = await describe(name, reference);
-      return { ...info, body: await readBody(info) };
+      const body = cache.manifestBody(info.digest);
+      if (body) return { ...info, body };
+      const stored = await readRevision(name, info.digest);
+      if (stored) return stored;
+      throw manifestUnknown({ digest: info.digest });
     },
 
     async put(name, reference, body, contentType) {
@@ -174,12 +163,29 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       if (info.subject) await referrers.remove(name, info.subject, info.digest);
       cache.forgetRevision(name, info.digest);
       try {
-        await driver.delete(revisionLinkPath(name, info.digest).slice(0, -'/link'.length));
+        await driver.delete(revisionPath(name, info.digest));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
     },
   };
+}
+
+/** A revision file: the header as one JSON line, a newline, then the manifest bytes. */
+function encodeRevision(info: RevisionInfo, body: Buffer): Buffer {
+  const header: Omit<RevisionInfo, 'digest'> = { mediaType: info.mediaType, size: info.size };
+  if (info.subject) header.subject = info.subject;
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]);
+}
+
+function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
+  const newline = file.indexOf(10);
+  const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Omit<RevisionInfo, 'digest'>;
+  const body = file.subarray(newline + 1);
+  if (newline < 0 || body.length !== header.size) {
+    throw new Error(`revision file of ${digest} is damaged: ${body.length} bytes after the header, expected ${header.size}`);
+  }
+  return { digest, ...header, body };
 }
 
 function referrerOf(info: RevisionInfo, manifest: ParsedManifest): ReferrerDescriptor {

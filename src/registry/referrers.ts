@@ -4,7 +4,7 @@
  * and removed when it is deleted, so a listing never has to scan every manifest.
  */
 import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
-import { referrerLinkPath, referrersPath } from '../blobstore/layout.js';
+import { referrerPath, referrersPath } from '../blobstore/layout.js';
 import type { Digest } from './digest.js';
 import type { Descriptor } from './manifest-parse.js';
 import type { RepositoryName } from './names.js';
@@ -39,7 +39,7 @@ export function createReferrerService(driver: StorageDriver): ReferrerService {
         throw err;
       }
       const descriptors = await Promise.all(
-        entries.map((entry) => readDescriptor(driver, `${referrersPath(name, subject)}/${entry}/link`)),
+        entries.map((entry) => readDescriptor(driver, `${referrersPath(name, subject)}/${entry}`)),
       );
       return descriptors
         .filter((d): d is ReferrerDescriptor => d !== undefined)
@@ -49,15 +49,14 @@ export function createReferrerService(driver: StorageDriver): ReferrerService {
 
     async record(name, subject, referrer) {
       await driver.putContent(
-        referrerLinkPath(name, subject.digest, referrer.digest),
+        referrerPath(name, subject.digest, referrer.digest),
         Buffer.from(JSON.stringify(referrer)),
       );
     },
 
     async remove(name, subject, referrer) {
-      const link = referrerLinkPath(name, subject, referrer);
       try {
-        await driver.delete(link.slice(0, -'/link'.length));
+        await driver.delete(referrerPath(name, subject, referrer));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -1,9 +1,9 @@
 /**
  * Tags: names that point at a manifest digest of the same repository. Moving a tag is one
- * atomic write of its link; deleting a tag never touches the manifest it pointed at.
+ * atomic write of its file; deleting a tag never touches the manifest it pointed at.
  */
 import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
-import { tagCurrentLinkPath, tagPath, tagsPath } from '../blobstore/layout.js';
+import { tagPath, tagsPath } from '../blobstore/layout.js';
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { isValidTag, type RepositoryName, type Tag } from './names.js';
@@ -25,7 +25,7 @@ export interface TagService {
 export function createTagService(driver: StorageDriver): TagService {
   async function current(name: RepositoryName, tag: Tag): Promise<Digest | undefined> {
     try {
-      const link = await driver.getContent(tagCurrentLinkPath(name, tag));
+      const link = await driver.getContent(tagPath(name, tag));
       return parseDigest(link.toString('utf8').trim());
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -54,7 +54,7 @@ export function createTagService(driver: StorageDriver): TagService {
     },
 
     async set(name, tag, digest) {
-      await driver.putContent(tagCurrentLinkPath(name, tag), Buffer.from(digest));
+      await driver.putContent(tagPath(name, tag), Buffer.from(digest));
     },
 
     async delete(name, tag) {

@@ -10,7 +10,7 @@ import { type Hash, randomUUID } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, REPOSITORIES_ROOT, uploadDataPath, uploadPath } from '../blobstore/layout.js';
+import { blobDataPath, REPOSITORIES_ROOT, uploadPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import type { MetadataCache } from './cache.js';
 import { algorithmOf, type Digest, digestFromHash, newHash } from './digest.js';
@@ -99,7 +99,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
   async function status(name: RepositoryName, id: string): Promise<UploadStatus> {
     if (!UPLOAD_ID.test(id)) throw uploadUnknown(id);
     try {
-      const { size } = await driver.stat(uploadDataPath(name, id));
+      const { size } = await driver.stat(uploadPath(name, id));
       return { id, size };
     } catch (err) {
       if (isNotFound(err)) throw uploadUnknown(id);
@@ -127,7 +127,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     onTransfer(1);
     let size: number;
     try {
-      size = await driver.append(uploadDataPath(name, id), tracked ? hashing(body, tracked.hash) : body);
+      size = await driver.append(uploadPath(name, id), tracked ? hashing(body, tracked.hash) : body);
     } catch (err) {
       hashes.delete(key(name, id));
       throw err;
@@ -157,7 +157,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     }
     const hash = newHash(algorithm);
     await pipelineAsync(
-      await driver.reader(uploadDataPath(name, id)),
+      await driver.reader(uploadPath(name, id)),
       async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) hash.update(chunk);
       },
@@ -167,11 +167,12 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
 
   async function publish(name: RepositoryName, id: string, digest: Digest, size: number): Promise<void> {
     if ((await blobs.storedSize(digest)) === undefined) {
-      await driver.move(uploadDataPath(name, id), blobDataPath(digest));
+      await driver.move(uploadPath(name, id), blobDataPath(digest));
       cache.rememberBlobSize(digest, size);
     }
     await blobs.link(name, digest);
     hashes.delete(key(name, id));
+    // Already moved into place, unless the blob existed: then the upload is a duplicate.
     await deleteQuietly(driver, uploadPath(name, id));
   }
 
@@ -197,7 +198,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
 
   async function start(name: RepositoryName): Promise<UploadStatus> {
     const id = randomUUID();
-    await driver.append(uploadDataPath(name, id), emptyStream());
+    await driver.append(uploadPath(name, id), emptyStream());
     hashes.set(key(name, id), { hash: newHash(TRACKED_ALGORITHM), size: 0 });
     return { id, size: 0 };
   }
@@ -268,11 +269,6 @@ function emptyStream(): Readable {
 }
 
 async function lastActivity(driver: StorageDriver, session: string): Promise<Date | undefined> {
-  try {
-    return (await driver.stat(`${session}/data`)).modTime;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
   try {
     return (await driver.stat(session)).modTime;
   } catch (err) {
