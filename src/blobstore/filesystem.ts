@@ -13,10 +13,11 @@ import { randomUUID } from 'node:crypto';
 import { constants, type Dirent, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDirectorySync, type DirectorySync } from './directory-sync.js';
 import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
+import { FileReadStream } from './file-read-stream.js';
 
 /** Options of the filesystem driver. */
 export interface FilesystemDriverOptions {
@@ -24,7 +25,6 @@ export interface FilesystemDriverOptions {
   rootDirectory: string;
 }
 
-const READ_CHUNK = 1024 * 1024;
 const TEMP_PREFIX = '.tmp-';
 /** Appended bytes between two writeback requests. */
 const WRITEBACK_EVERY = 8 * 1024 * 1024;
@@ -72,12 +72,13 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       } catch (err) {
         throw mapError(err, path);
       }
-      if (length === 0) {
+      try {
+        const available = Math.max((await handle.stat()).size - offset, 0);
+        return new FileReadStream(handle, offset, Math.min(length ?? available, available));
+      } catch (err) {
         await handle.close();
-        return Readable.from([]);
+        throw err;
       }
-      const end = length === undefined ? undefined : offset + length - 1;
-      return handle.createReadStream({ start: offset, end, highWaterMark: READ_CHUNK, autoClose: true });
     },
 
     async append(path, source) {

@@ -183,7 +183,9 @@ function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
   const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Omit<RevisionInfo, 'digest'>;
   const body = file.subarray(newline + 1);
   if (newline < 0 || body.length !== header.size) {
-    throw new Error(`revision file of ${digest} is damaged: ${body.length} bytes after the header, expected ${header.size}`);
+    throw new Error(
+      `revision file of ${digest} is damaged: ${body.length} bytes after the header, expected ${header.size}`,
+    );
   }
   return { digest, ...header, body };
 }

@@ -156,12 +156,9 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       return digestFromHash(algorithm, state.hash.copy());
     }
     const hash = newHash(algorithm);
-    await pipelineAsync(
-      await driver.reader(uploadPath(name, id)),
-      async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) hash.update(chunk);
-      },
-    );
+    await pipelineAsync(await driver.reader(uploadPath(name, id)), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) hash.update(chunk);
+    });
     return digestFromHash(algorithm, hash);
   }
 
