@@ -13,6 +13,11 @@ export interface FileInfo {
   size: number;
   /** Last modification time. */
   modTime: Date;
+  /**
+   * An opaque token that changes whenever the object is written or replaced, so callers can
+   * cache what they read and check it with a cheap `stat`.
+   */
+  version: string;
   /** True for a directory (a prefix, on object stores). */
   isDir: boolean;
 }

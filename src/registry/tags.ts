@@ -6,6 +6,7 @@ import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
 import { tagPath, tagsPath } from '../blobstore/layout.js';
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
+import { createLru } from './lru.js';
 import { isValidTag, type RepositoryName, type Tag } from './names.js';
 import { missingIn, repositoryExists } from './repositories.js';
 
@@ -23,10 +24,21 @@ export interface TagService {
 
 /** Creates the tag service. */
 export function createTagService(driver: StorageDriver): TagService {
+  // Tags move, so a remembered digest is only used after a stat shows the tag file unchanged:
+  // one cheap storage call per resolve instead of a read, correct across processes.
+  const known = createLru<string, { version: string; digest: Digest }>({ maxEntries: 10_000 });
+
   async function current(name: RepositoryName, tag: Tag): Promise<Digest | undefined> {
+    const path = tagPath(name, tag);
     try {
-      const link = await driver.getContent(tagPath(name, tag));
-      return parseDigest(link.toString('utf8').trim());
+      const { version } = await driver.stat(path);
+      const cached = known.get(path);
+      if (cached?.version === version) return cached.digest;
+      const digest = parseDigest((await driver.getContent(path)).toString('utf8').trim());
+      // Remember it against the version seen before the read: a write in between only
+      // means one more read next time.
+      known.set(path, { version, digest });
+      return digest;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -82,6 +82,20 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       await rejectsNotFound(driver.stat('/dir/sub/file/deeper'));
     });
 
+    it('version changes when an object is replaced or appended to, and only then', async () => {
+      await driver.putContent('/v/file', Buffer.from('one'));
+      const first = (await driver.stat('/v/file')).version;
+      assert.equal((await driver.stat('/v/file')).version, first);
+      await driver.putContent('/v/file', Buffer.from('two'));
+      const second = (await driver.stat('/v/file')).version;
+      assert.notEqual(second, first);
+      await driver.append('/v/file', Readable.from([Buffer.from('!')]));
+      assert.notEqual((await driver.stat('/v/file')).version, second);
+      await driver.append('/v/up', Readable.from([Buffer.from('a')]));
+      await driver.move('/v/up', '/v/file');
+      assert.notEqual((await driver.stat('/v/file')).version, second);
+    });
+
     it('list gives sorted child names and refuses missing directories', async () => {
       for (const name of ['b', 'a', 'c/d', '_x', 'B'])
         await driver.putContent(`/list/${name}`, Buffer.from(name));
