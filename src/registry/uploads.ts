@@ -163,14 +163,19 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
   }
 
   async function publish(name: RepositoryName, id: string, digest: Digest, size: number): Promise<void> {
-    if ((await blobs.storedSize(digest)) === undefined) {
+    const place = async () => {
+      if ((await blobs.storedSize(digest)) !== undefined) {
+        // The registry already has these bytes: this upload was a duplicate.
+        await deleteQuietly(driver, uploadPath(name, id));
+        return;
+      }
       await driver.move(uploadPath(name, id), blobDataPath(digest));
       cache.rememberBlobSize(digest, size);
-    }
-    await blobs.link(name, digest);
+    };
+    // The link may become durable before the data: a link without data reads as an unknown
+    // blob, never as a partial one, so both can proceed at once.
+    await Promise.all([place(), blobs.link(name, digest)]);
     hashes.delete(key(name, id));
-    // Already moved into place, unless the blob existed: then the upload is a duplicate.
-    await deleteQuietly(driver, uploadPath(name, id));
   }
 
   async function completeUnlocked(
