@@ -4,9 +4,6 @@
  * directory fsync, so a crash leaves either the old object or the new one, never a torn one.
  * An empty object (a marker) is created in place: there is no content to tear. Temp files
  * are dot-files, which `list` and `walk` never report.
- *
- * Long appends ask the kernel to write back what they have written so far while more
- * arrives, so the fsync that publishes an upload finds little left to do.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -18,7 +15,6 @@ import {
 } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
 import { FileReadStream } from './file-read-stream.js';
@@ -30,15 +26,12 @@ export interface FilesystemDriverOptions {
 }
 
 const TEMP_PREFIX = '.tmp-';
-/** Appended bytes between two writeback requests. */
-const WRITEBACK_EVERY = 8 * 1024 * 1024;
 
 /** Creates a filesystem driver rooted at `rootDirectory` (made absolute and created). */
 export async function createFilesystemDriver(options: FilesystemDriverOptions): Promise<StorageDriver> {
   const root = nodePath.resolve(options.rootDirectory);
   await fs.mkdir(root, { recursive: true });
   const full = (path: string): string => (path === '/' ? root : root + path);
-  const writeback = createWriteback();
 
   return {
     name: 'filesystem',
@@ -91,9 +84,9 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       const handle = await openCreatingParents(target, 'a');
       try {
         const { size } = await handle.stat();
-        const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 256 * 1024 });
+        const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
         try {
-          await pipeline(source, writeback.every(WRITEBACK_EVERY, target), sink);
+          await pipeline(source, sink);
         } finally {
           sink.destroy();
         }
@@ -237,44 +230,6 @@ async function syncDirectory(directory: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Early writeback: every `bytes` appended, an fdatasync of the file starts in the background
- * (on a descriptor of its own, at most one per file at a time). Nobody waits for it; it only
- * moves disk work from the final, waited-for fsync to while the data is still arriving.
- */
-function createWriteback() {
-  const inFlight = new Set<string>();
-  const requestWriteback = (path: string) => {
-    if (inFlight.has(path)) return;
-    inFlight.add(path);
-    fs.open(path, constants.O_RDONLY)
-      .then((handle) => handle.datasync().finally(() => handle.close()))
-      .catch(() => {
-        // The file may have been published or removed meanwhile; nothing is lost.
-      })
-      .finally(() => inFlight.delete(path));
-  };
-  return {
-    every(bytes: number, path: string): Transform {
-      let sinceFlush = 0;
-      return new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          sinceFlush += chunk.length;
-          if (sinceFlush >= bytes) {
-            sinceFlush = 0;
-            requestWriteback(path);
-          }
-          callback(null, chunk);
-        },
-        flush(callback) {
-          if (sinceFlush >= bytes / 2) requestWriteback(path);
-          callback();
-        },
-      });
-    },
-  };
 }
 
 function isErrno(err: unknown, code: string): boolean {
