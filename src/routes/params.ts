@@ -60,6 +60,7 @@ export function nextLink(path: string, n: number, last: string): string {
 }
 
 function decode(text: string): string {
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {
