@@ -26,6 +26,8 @@ export interface FilesystemDriverOptions {
 }
 
 const TEMP_PREFIX = '.tmp-';
+/** An append at least this large starts flushing its file to disk in the background. */
+const WRITEBACK_AFTER = 4 * 1024 * 1024;
 
 /** Creates a filesystem driver rooted at `rootDirectory` (made absolute and created). */
 export async function createFilesystemDriver(options: FilesystemDriverOptions): Promise<StorageDriver> {
@@ -90,6 +92,7 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
         } finally {
           sink.destroy();
         }
+        if (sink.bytesWritten >= WRITEBACK_AFTER) startWriteback(target);
         return size + sink.bytesWritten;
       } finally {
         await handle.close();
@@ -216,6 +219,23 @@ async function renameDurably(source: string, target: string): Promise<void> {
     await fs.rename(source, target);
   }
   await syncDirectory(directory);
+}
+
+const writebacks = new Set<string>();
+
+/**
+ * Starts an fdatasync of `path` that nobody waits for: after a large chunk of an upload, the
+ * disk flushes it while the client sends the next one, so the fsync that finally publishes
+ * the blob has less left to do. At most one per file is under way; errors (the file was
+ * published or removed meanwhile) do not matter.
+ */
+function startWriteback(path: string): void {
+  if (writebacks.has(path)) return;
+  writebacks.add(path);
+  fs.open(path, constants.O_RDONLY)
+    .then((handle) => handle.datasync().finally(() => handle.close()))
+    .catch(() => {})
+    .finally(() => writebacks.delete(path));
 }
 
 /**
