@@ -34,6 +34,7 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
   const root = nodePath.resolve(options.rootDirectory);
   await fs.mkdir(root, { recursive: true });
   const full = (path: string): string => (path === '/' ? root : root + path);
+  const startWriteback = backgroundWriteback();
 
   return {
     name: 'filesystem',
@@ -221,21 +222,22 @@ async function renameDurably(source: string, target: string): Promise<void> {
   await syncDirectory(directory);
 }
 
-const writebacks = new Set<string>();
-
 /**
- * Starts an fdatasync of `path` that nobody waits for: after a large chunk of an upload, the
- * disk flushes it while the client sends the next one, so the fsync that finally publishes
- * the blob has less left to do. At most one per file is under way; errors (the file was
- * published or removed meanwhile) do not matter.
+ * Returns a function that starts an fdatasync of a file that nobody waits for: after a large
+ * chunk of an upload, the disk flushes it while the client sends the next one, so the fsync
+ * that finally publishes the blob has less left to do. At most one per file is under way;
+ * errors (the file was published or removed meanwhile) do not matter.
  */
-function startWriteback(path: string): void {
-  if (writebacks.has(path)) return;
-  writebacks.add(path);
-  fs.open(path, constants.O_RDONLY)
-    .then((handle) => handle.datasync().finally(() => handle.close()))
-    .catch(() => {})
-    .finally(() => writebacks.delete(path));
+function backgroundWriteback(): (path: string) => void {
+  const running = new Set<string>();
+  return (path) => {
+    if (running.has(path)) return;
+    running.add(path);
+    fs.open(path, constants.O_RDONLY)
+      .then((handle) => handle.datasync().finally(() => handle.close()))
+      .catch(() => {})
+      .finally(() => running.delete(path));
+  };
 }
 
 /**
