@@ -2,7 +2,7 @@
  * A readable stream over a byte window of an open file that, when piped, recycles its read
  * buffers. Plain `fs` read streams allocate a fresh buffer for every chunk; serving GiBs
  * that way churns external memory, which makes V8 garbage-collect constantly. When this
- * stream is piped, it reads into buffers from a small shared pool and gives a buffer back
+ * stream is piped, it reads into buffers from the driver's small pool and gives a buffer back
  * only after the destination's write callback says the bytes were handed on (to the kernel,
  * for a socket). Consumed any other way (`for await`, 'data' events), it hands out fresh
  * buffers like any Readable, so no consumer can ever see a buffer being reused.
@@ -12,17 +12,28 @@ import { Readable, type Writable } from 'node:stream';
 
 const CHUNK = 1024 * 1024;
 const IN_FLIGHT = 3;
-const POOL_LIMIT = 32;
-const pool: Buffer[] = [];
 
-function take(size: number): Buffer {
-  if (size < CHUNK) return Buffer.allocUnsafe(size);
-  return pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+/** Read buffers shared by the streams of one driver. */
+export interface BufferPool {
+  /** A buffer of exactly `size` bytes (at most one chunk). */
+  take(size: number): Buffer;
+  /** Returns a buffer no one references any more. */
+  give(buffer: Buffer): void;
 }
 
-function give(buffer: Buffer): void {
-  if (buffer.length === CHUNK && buffer.buffer.byteLength === CHUNK && pool.length < POOL_LIMIT)
-    pool.push(buffer);
+/** A pool keeping up to `limit` spare chunk-sized buffers. */
+export function createBufferPool(limit = 32): BufferPool {
+  const spare: Buffer[] = [];
+  return {
+    take(size) {
+      if (size < CHUNK) return Buffer.allocUnsafe(size);
+      return spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+    },
+    give(buffer) {
+      if (buffer.length === CHUNK && buffer.buffer.byteLength === CHUNK && spare.length < limit)
+        spare.push(buffer);
+    },
+  };
 }
 
 /** Streams `length` bytes of `handle` from `offset`; closes the handle when done or destroyed. */
@@ -35,6 +46,7 @@ export class FileReadStream extends Readable {
     private readonly handle: FileHandle,
     offset: number,
     length: number,
+    private readonly pool: BufferPool,
   ) {
     super({ highWaterMark: CHUNK });
     this.position = offset;
@@ -92,19 +104,24 @@ export class FileReadStream extends Readable {
     };
     try {
       // Always have the next read under way while the previous chunk is being written.
-      let next = this.remaining > 0 ? this.readChunk(take(Math.min(CHUNK, this.remaining))) : undefined;
+      let next =
+        this.remaining > 0 ? this.readChunk(this.pool.take(Math.min(CHUNK, this.remaining))) : undefined;
       while (next && !this.destroyed) {
         const chunk = await next;
-        next = this.remaining > 0 ? this.readChunk(take(Math.min(CHUNK, this.remaining))) : undefined;
+        next =
+          this.remaining > 0 ? this.readChunk(this.pool.take(Math.min(CHUNK, this.remaining))) : undefined;
         await waitForRoom();
         if (gone()) {
-          await next?.then(give, () => {});
+          await next?.then(
+            (buffer) => this.pool.give(buffer),
+            () => {},
+          );
           break;
         }
         inFlight += 1;
         destination.write(chunk, () => {
           inFlight -= 1;
-          give(chunk);
+          this.pool.give(chunk);
           settle();
         });
       }

@@ -17,7 +17,7 @@ import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
-import { FileReadStream } from './file-read-stream.js';
+import { createBufferPool, FileReadStream } from './file-read-stream.js';
 
 /** Options of the filesystem driver. */
 export interface FilesystemDriverOptions {
@@ -35,6 +35,7 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
   await fs.mkdir(root, { recursive: true });
   const full = (path: string): string => (path === '/' ? root : root + path);
   const startWriteback = backgroundWriteback();
+  const readBuffers = createBufferPool();
 
   return {
     name: 'filesystem',
@@ -75,7 +76,7 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       }
       try {
         const available = Math.max((await handle.stat()).size - offset, 0);
-        return new FileReadStream(handle, offset, Math.min(length ?? available, available));
+        return new FileReadStream(handle, offset, Math.min(length ?? available, available), readBuffers);
       } catch (err) {
         await handle.close();
         throw err;
