@@ -2,12 +2,13 @@
  * A readable stream over a byte window of an open file that, when piped, recycles its read
  * buffers. Plain `fs` read streams allocate a fresh buffer for every chunk; serving GiBs
  * that way churns external memory, which makes V8 garbage-collect constantly. When this
- * stream is piped, it reads into buffers from the driver's small pool and gives a buffer back
- * only after the destination's write callback says the bytes were handed on (to the kernel,
- * for a socket). Consumed any other way (`for await`, 'data' events), it hands out fresh
- * buffers like any Readable, so no consumer can ever see a buffer being reused.
+ * stream is piped into an HTTP response, it reads into buffers from the driver's small pool
+ * and gives a buffer back only after the response's write callback says the bytes reached
+ * the kernel. Piped anywhere else or consumed any other way (`for await`, 'data' events), it
+ * hands out fresh buffers like any Readable, so no consumer can ever see a buffer reused.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { OutgoingMessage } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
 
 const CHUNK = 1024 * 1024;
@@ -66,8 +67,11 @@ export class FileReadStream extends Readable {
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
-    // Pooled buffers are only safe when nothing has been read the ordinary way yet.
-    if (this.readableDidRead || this.readableLength > 0 || this.readableFlowing !== null) {
+    // Pooled buffers are only safe into an HTTP response, whose write callback means the
+    // bytes reached the kernel (a Transform calls back while still holding the chunk), and
+    // only when nothing has been read the ordinary way yet.
+    const recyclable = destination instanceof OutgoingMessage;
+    if (!recyclable || this.readableDidRead || this.readableLength > 0 || this.readableFlowing !== null) {
       return super.pipe(destination, options);
     }
     this.pump(destination as unknown as Writable, options?.end ?? true).catch((err: Error) => {
