@@ -48,7 +48,10 @@ describe('FileReadStream', () => {
     const given: Buffer[] = [];
     const counting = {
       take: (size: number) => pool.take(size),
-      give: (b: Buffer) => (given.push(b), pool.give(b)),
+      give: (b: Buffer) => {
+        given.push(b);
+        pool.give(b);
+      },
     };
     const server = createServer(async (_req, res) => {
       res.writeHead(200, { 'Content-Length': String(data.length - 2000) });
