@@ -11,6 +11,7 @@ import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRegistry, type Registry } from './registry/registry.js';
+import { startMemoryGovernor } from './runtime/memory-governor.js';
 import { type RunningServer, startServer } from './server.js';
 
 /** A running Berth instance, as tests and the CLI hold it. */
@@ -37,6 +38,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
   const app = createApp({ registry, logger, metrics, config });
   const server = await startServer(app, config.http.addr);
   const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);
+  const stopGovernor = startMemoryGovernor();
   logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
     addr: server.url,
     storage: 'filesystem',
@@ -49,6 +51,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     metrics,
     async stop() {
       stopPurging();
+      stopGovernor();
       await server.close(config.http.draintimeout);
     },
   };

@@ -23,7 +23,7 @@ export interface BufferPool {
 }
 
 /** A pool keeping up to `limit` spare chunk-sized buffers. */
-export function createBufferPool(limit = 32): BufferPool {
+export function createBufferPool(limit = 4): BufferPool {
   const spare: Buffer[] = [];
   return {
     take(size) {

@@ -31,21 +31,34 @@ export interface ResponseOutcome {
   route: string;
 }
 
-/** Calls `done` once, when the response has finished or the connection closed. */
+const observers = Symbol('berth.responseObservers');
+
+/**
+ * Calls `done` once, when the response has finished or the connection closed. Every caller on
+ * the same request shares one 'close' listener.
+ */
 export function onResponseDone(ctx: BerthContext, done: (outcome: ResponseOutcome) => void): void {
+  const holder = ctx as BerthContext & { [observers]?: Array<(outcome: ResponseOutcome) => void> };
+  const existing = holder[observers];
+  if (existing) {
+    existing.push(done);
+    return;
+  }
+  const callbacks = [done];
+  holder[observers] = callbacks;
   const socket = ctx.req.socket;
   const writtenAtStart = socket.bytesWritten;
   ctx.res.once('close', () => {
     const aborted = !ctx.res.writableFinished;
     const declared = Number(ctx.res.getHeader('content-length') ?? 0);
-    const bodyBytes = ctx.method === 'HEAD' ? 0 : declared;
-    done({
+    const outcome: ResponseOutcome = {
       status: ctx.res.statusCode,
       seconds: (performance.now() - ctx.state.startedAt) / 1000,
-      bytesOut: aborted ? Math.max(socket.bytesWritten - writtenAtStart, 0) : bodyBytes,
+      bytesOut: aborted ? Math.max(socket.bytesWritten - writtenAtStart, 0) : ctx.method === 'HEAD' ? 0 : declared,
       aborted,
       route: ctx.routerName ?? 'unmatched',
-    });
+    };
+    for (const callback of callbacks) callback(outcome);
   });
 }
 

@@ -1,6 +1,9 @@
 /**
- * A small least-recently-used map bounded by entry count and, optionally, by a weight
- * (bytes) so caches of manifest bodies cannot grow without limit.
+ * A small bounded map that keeps recently used entries (a "second chance" clock): `get`
+ * only marks an entry as used, so reads never reshuffle the map; when room is needed the
+ * oldest entries are evicted unless marked, and marked ones get one more round. Bounded by
+ * entry count and, optionally, by a weight (bytes) so caches of manifest bodies cannot grow
+ * without limit.
  */
 export interface Lru<K, V> {
   get(key: K): V | undefined;
@@ -19,38 +22,53 @@ export interface LruOptions<V> {
   weigh?: (value: V) => number;
 }
 
-/** Creates an LRU map; `get` refreshes an entry, `set` evicts the least recently used. */
+interface Entry<V> {
+  value: V;
+  weight: number;
+  used: boolean;
+}
+
+/** Creates the bounded map. */
 export function createLru<K, V>(options: LruOptions<V>): Lru<K, V> {
-  const entries = new Map<K, V>();
+  const entries = new Map<K, Entry<V>>();
   const weigh = options.weigh ?? (() => 0);
   const maxWeight = options.maxWeight ?? Number.POSITIVE_INFINITY;
   let weight = 0;
 
   function remove(key: K): void {
-    const value = entries.get(key);
-    if (value === undefined) return;
+    const entry = entries.get(key);
+    if (!entry) return;
     entries.delete(key);
-    weight -= weigh(value);
+    weight -= entry.weight;
+  }
+
+  function makeRoom(): void {
+    while (entries.size > options.maxEntries || weight > maxWeight) {
+      const [oldest, entry] = entries.entries().next().value as [K, Entry<V>];
+      entries.delete(oldest);
+      if (entry.used) {
+        entry.used = false;
+        entries.set(oldest, entry);
+      } else {
+        weight -= entry.weight;
+      }
+    }
   }
 
   return {
     get(key) {
-      const value = entries.get(key);
-      if (value === undefined) return undefined;
-      entries.delete(key);
-      entries.set(key, value);
-      return value;
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      entry.used = true;
+      return entry.value;
     },
     set(key, value) {
-      const valueWeight = weigh(value);
-      if (valueWeight > maxWeight) return;
+      const entryWeight = weigh(value);
+      if (entryWeight > maxWeight) return;
       remove(key);
-      entries.set(key, value);
-      weight += valueWeight;
-      for (const oldest of entries.keys()) {
-        if (entries.size <= options.maxEntries && weight <= maxWeight) break;
-        remove(oldest);
-      }
+      entries.set(key, { value, weight: entryWeight, used: false });
+      weight += entryWeight;
+      makeRoom();
     },
     delete: remove,
     deleteWhere(match) {
