@@ -9,15 +9,12 @@ import { InvalidPathError, type StorageDriver } from './driver.js';
 /** Receives the duration of every driver operation. */
 export type OperationObserver = (driver: string, operation: string, seconds: number, failed: boolean) => void;
 
-const COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const VALID_PATH = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
 
 /** Throws InvalidPathError unless `path` is `/` or `/a/b/...` with safe components. */
 export function assertValidPath(path: string): void {
   if (path === '/') return;
-  if (!path.startsWith('/') || path.length > 4096) throw new InvalidPathError(path);
-  for (const component of path.slice(1).split('/')) {
-    if (!COMPONENT.test(component)) throw new InvalidPathError(path);
-  }
+  if (path.length > 4096 || !VALID_PATH.test(path)) throw new InvalidPathError(path);
 }
 
 /** Wraps a driver so every call validates its paths and reports its duration. */
