@@ -54,7 +54,11 @@ export function onResponseDone(ctx: BerthContext, done: (outcome: ResponseOutcom
     const outcome: ResponseOutcome = {
       status: ctx.res.statusCode,
       seconds: (performance.now() - ctx.state.startedAt) / 1000,
-      bytesOut: aborted ? Math.max(socket.bytesWritten - writtenAtStart, 0) : ctx.method === 'HEAD' ? 0 : declared,
+      bytesOut: aborted
+        ? Math.max(socket.bytesWritten - writtenAtStart, 0)
+        : ctx.method === 'HEAD'
+          ? 0
+          : declared,
       aborted,
       route: ctx.routerName ?? 'unmatched',
     };

@@ -121,7 +121,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
         detail: { expectedStart: current.size, receivedRange: `${range.start}-${range.end}` },
       });
     }
-    const state = hashes.get(key(name, id));
+    const state = hashes.get(key(name, id)) ?? startHashAtZero(name, id, current.size);
     const tracked = state && state.size === current.size ? state : undefined;
     if (!tracked) hashes.delete(key(name, id));
     onTransfer(1);
@@ -142,6 +142,14 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       });
     }
     return { id, size, received: size - current.size };
+  }
+
+  /** A session this process has no hash for can still be hashed as it streams if it is empty. */
+  function startHashAtZero(name: RepositoryName, id: string, size: number): HashState | undefined {
+    if (size !== 0) return undefined;
+    const state = { hash: newHash(TRACKED_ALGORITHM), size: 0 };
+    hashes.set(key(name, id), state);
+    return state;
   }
 
   async function actualDigest(
