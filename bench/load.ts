@@ -27,6 +27,29 @@ export function closeAll(connections: readonly RawConnection[]): void {
 }
 
 /**
+ * Runs `worker` on every connection at once; the first failure calls `stop` (so the others
+ * wind down) and is rethrown. The connections are closed either way.
+ */
+async function runOnEach(
+  connections: readonly RawConnection[],
+  worker: (conn: RawConnection) => Promise<void>,
+  stop: () => void,
+): Promise<void> {
+  try {
+    await Promise.all(
+      connections.map((conn) =>
+        worker(conn).catch((error: unknown) => {
+          stop();
+          throw error;
+        }),
+      ),
+    );
+  } finally {
+    closeAll(connections);
+  }
+}
+
+/**
  * Runs `task(conn, i)` for i in 0..count-1 on `concurrency` connections, timing each task.
  * Connections are opened before the clock starts; the first failure aborts the run.
  */
@@ -49,18 +72,9 @@ export async function runTasks(
     }
   };
   const started = performance.now();
-  try {
-    await Promise.all(
-      connections.map((conn) =>
-        worker(conn).catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }),
-      ),
-    );
-  } finally {
-    closeAll(connections);
-  }
+  await runOnEach(connections, worker, () => {
+    failed = true;
+  });
   return { operations: count, elapsedMs: performance.now() - started, latency: recorder.summary() };
 }
 
@@ -113,17 +127,8 @@ export async function runClosedLoop(
       }
     }
   };
-  try {
-    await Promise.all(
-      connections.map((conn) =>
-        worker(conn).catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }),
-      ),
-    );
-  } finally {
-    closeAll(connections);
-  }
+  await runOnEach(connections, worker, () => {
+    failed = true;
+  });
   return { operations: completed, elapsedMs: durationMs, latency: recorder.summary() };
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 import { type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
-import { runOk } from './helpers/run.js';
+import { privateStorage, runOk } from './helpers/run.js';
 
 describe('buildah against Berth', () => {
   let berth: BerthProcess;
@@ -18,14 +18,7 @@ describe('buildah against Berth', () => {
   before(async () => {
     berth = await startBerthProcess();
     work = await tempDir('berth-buildah-');
-    const storage = [
-      '--root',
-      path.join(work, 'storage'),
-      '--runroot',
-      path.join(work, 'run'),
-      '--storage-driver',
-      'vfs',
-    ];
+    const storage = privateStorage(work);
     buildah = (...args: string[]) => runOk('buildah', [...storage, ...args]);
   });
   after(async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 import { type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
 import { type LayoutDescriptor, ociLayout, randomFile } from './helpers/oci-layout.js';
-import { runOk } from './helpers/run.js';
+import { privateStorage, runOk } from './helpers/run.js';
 
 describe('podman against Berth', () => {
   let berth: BerthProcess;
@@ -28,14 +28,7 @@ describe('podman against Berth', () => {
       `oci:${work}/source:v1`,
       `docker://${berth.host}/pod/source:v1`,
     ]);
-    const storage = [
-      '--root',
-      path.join(work, 'storage'),
-      '--runroot',
-      path.join(work, 'run'),
-      '--storage-driver',
-      'vfs',
-    ];
+    const storage = privateStorage(work);
     podman = (...args: string[]) => runOk('podman', [...storage, '--events-backend', 'file', ...args]);
   });
   after(async () => {

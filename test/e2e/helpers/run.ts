@@ -45,3 +45,11 @@ export async function runOk(
   }
   return result.stdout;
 }
+
+/**
+ * Options that give podman or buildah a container storage of its own under `dir` (vfs, so it
+ * needs no kernel overlay support), leaving the machine's storage alone.
+ */
+export function privateStorage(dir: string): string[] {
+  return ['--root', `${dir}/storage`, '--runroot', `${dir}/run`, '--storage-driver', 'vfs'];
+}
