@@ -61,12 +61,18 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       }
       const temp = await openTemp(nodePath.dirname(target));
       try {
-        await temp.handle.writeFile(content);
-        await temp.handle.sync();
-      } finally {
-        await temp.handle.close();
+        try {
+          await temp.handle.writeFile(content);
+          await temp.handle.sync();
+        } finally {
+          await temp.handle.close();
+        }
+        await renameDurably(temp.path, target);
+      } catch (err) {
+        // Leave no temp file behind (a disk-full write, say); the old object is untouched.
+        await fs.rm(temp.path, { force: true });
+        throw err;
       }
-      await renameDurably(temp.path, target);
     },
 
     async reader(path, offset = 0, length) {
@@ -210,9 +216,25 @@ async function openCreatingParents(path: string, flags: string): Promise<fs.File
     return await fs.open(path, flags);
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw err;
-    await fs.mkdir(nodePath.dirname(path), { recursive: true });
+    await makeDirectories(nodePath.dirname(path));
     return await fs.open(path, flags);
   }
+}
+
+/**
+ * `mkdir -p` that also makes the new directories' own entries durable: each created
+ * directory is recorded in its parent, so each such parent is fsynced.
+ */
+async function makeDirectories(directory: string): Promise<void> {
+  const first = await fs.mkdir(directory, { recursive: true });
+  if (first === undefined) return;
+  let created = directory;
+  const parents: string[] = [];
+  while (created.length >= first.length) {
+    parents.push(nodePath.dirname(created));
+    created = nodePath.dirname(created);
+  }
+  await Promise.all(parents.map(syncDirectory));
 }
 
 /** Renames over the target, creating its directory, then makes the directory entry durable. */
@@ -222,7 +244,7 @@ async function renameDurably(source: string, target: string): Promise<void> {
     await fs.rename(source, target);
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw err;
-    await fs.mkdir(directory, { recursive: true });
+    await makeDirectories(directory);
     await fs.rename(source, target);
   }
   await syncDirectory(directory);
