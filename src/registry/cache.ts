@@ -4,7 +4,8 @@
  * is linked into a repository, and manifest bodies (content-addressed, so immutable).
  * Deletions made by this process forget the facts at once; with several replicas, another
  * replica's deletion is seen when the entry is evicted or the process restarts, which is the
- * trade distribution makes too. Tags are never cached: they move.
+ * trade distribution makes too. Tags move, so they are not kept here (the tag service checks
+ * its own entries with a stat on every use).
  */
 import type { Digest } from './digest.js';
 import { createLru } from './lru.js';
