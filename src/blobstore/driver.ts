@@ -86,3 +86,13 @@ export class InvalidPathError extends Error {
 export function isNotFound(err: unknown): err is PathNotFoundError {
   return err instanceof PathNotFoundError;
 }
+
+/** The result of `operation`, or `fallback` when it fails because the path does not exist. */
+export async function orMissing<T, F>(operation: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await operation;
+  } catch (err) {
+    if (isNotFound(err)) return fallback;
+    throw err;
+  }
+}

@@ -67,8 +67,3 @@ function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   return value;
 }
-
-/** A logger that drops everything (tests, benchmarks). */
-export function silentLogger(): Logger {
-  return createLogger({ level: 'error', formatter: 'json', write: () => {} });
-}

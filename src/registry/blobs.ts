@@ -4,7 +4,7 @@
  * from a repository removes only the link.
  */
 import type { Readable } from 'node:stream';
-import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { blobDataPath, layerLinkPath } from '../blobstore/layout.js';
 import type { MetadataCache } from './cache.js';
 import type { Digest } from './digest.js';
@@ -47,12 +47,7 @@ export interface BlobServiceOptions {
 export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceOptions): BlobService {
   async function isLinked(name: RepositoryName, digest: Digest): Promise<boolean> {
     if (cache.isLinked(name, digest)) return true;
-    try {
-      await driver.stat(layerLinkPath(name, digest));
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    if (!(await orMissing(driver.stat(layerLinkPath(name, digest)), undefined))) return false;
     cache.rememberLinked(name, digest);
     return true;
   }
@@ -60,14 +55,9 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
   async function storedSize(digest: Digest): Promise<number | undefined> {
     const cached = cache.blobSize(digest);
     if (cached !== undefined) return cached;
-    try {
-      const { size } = await driver.stat(blobDataPath(digest));
-      cache.rememberBlobSize(digest, size);
-      return size;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const info = await orMissing(driver.stat(blobDataPath(digest)), undefined);
+    if (info) cache.rememberBlobSize(digest, info.size);
+    return info?.size;
   }
 
   async function stat(name: RepositoryName, digest: Digest): Promise<BlobDescriptor> {

@@ -4,7 +4,7 @@
  * by the bytes. Pushing checks that everything the manifest references is already in the
  * repository; the subject of an OCI 1.1 manifest goes into the referrers index.
  */
-import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { revisionPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import { deletesDisabled } from './blobs.js';
@@ -61,13 +61,8 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
   const { driver, cache, blobs, tags, referrers, deleteEnabled } = options;
 
   async function readRevision(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
-    let file: Buffer;
-    try {
-      file = await driver.getContent(revisionPath(name, digest));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const file = await orMissing(driver.getContent(revisionPath(name, digest)), undefined);
+    if (!file) return undefined;
     const manifest = decodeRevision(digest, file);
     const { body, ...info } = manifest;
     cache.rememberRevision(name, info);
@@ -162,11 +157,7 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       for (const tag of await tags.pointingAt(name, info.digest)) await tags.delete(name, tag);
       if (info.subject) await referrers.remove(name, info.subject, info.digest);
       cache.forgetRevision(name, info.digest);
-      try {
-        await driver.delete(revisionPath(name, info.digest));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await orMissing(driver.delete(revisionPath(name, info.digest)), undefined);
     },
   };
 }

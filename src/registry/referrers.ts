@@ -3,7 +3,7 @@
  * repository whose `subject` names it. Entries are written when such a manifest is pushed
  * and removed when it is deleted, so a listing never has to scan every manifest.
  */
-import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { referrerPath, referrersPath } from '../blobstore/layout.js';
 import type { Digest } from './digest.js';
 import type { Descriptor } from './manifest-parse.js';
@@ -31,13 +31,7 @@ export interface ReferrerService {
 export function createReferrerService(driver: StorageDriver): ReferrerService {
   return {
     async list(name, subject, artifactType) {
-      let entries: string[];
-      try {
-        entries = await driver.list(referrersPath(name, subject));
-      } catch (err) {
-        if (isNotFound(err)) return [];
-        throw err;
-      }
+      const entries = await orMissing(driver.list(referrersPath(name, subject)), []);
       const descriptors = await Promise.all(
         entries.map((entry) => readDescriptor(driver, `${referrersPath(name, subject)}/${entry}`)),
       );
@@ -55,21 +49,13 @@ export function createReferrerService(driver: StorageDriver): ReferrerService {
     },
 
     async remove(name, subject, referrer) {
-      try {
-        await driver.delete(referrerPath(name, subject, referrer));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await orMissing(driver.delete(referrerPath(name, subject, referrer)), undefined);
     },
   };
 }
 
 async function readDescriptor(driver: StorageDriver, path: string): Promise<ReferrerDescriptor | undefined> {
-  try {
-    return JSON.parse((await driver.getContent(path)).toString('utf8')) as ReferrerDescriptor;
-  } catch (err) {
-    // Removed between list and read: a concurrent delete of that referrer.
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  // Missing means removed between list and read: a concurrent delete of that referrer.
+  const content = await orMissing(driver.getContent(path), undefined);
+  return content && (JSON.parse(content.toString('utf8')) as ReferrerDescriptor);
 }

@@ -2,13 +2,13 @@
  * Tags: names that point at a manifest digest of the same repository. Moving a tag is one
  * atomic write of its file; deleting a tag never touches the manifest it pointed at.
  */
-import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { tagPath, tagsPath } from '../blobstore/layout.js';
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { createLru } from './lru.js';
 import { isValidTag, type RepositoryName, type Tag } from './names.js';
-import { missingIn, repositoryExists } from './repositories.js';
+import { missingIn, nameUnknown, repositoryExists } from './repositories.js';
 
 /** Tag operations of the registry. */
 export interface TagService {
@@ -45,15 +45,17 @@ export function createTagService(driver: StorageDriver): TagService {
     }
   }
 
+  /** The tags of a repository, unsorted; undefined when it has no tags directory. */
+  async function tagNames(name: RepositoryName): Promise<Tag[] | undefined> {
+    const names = await orMissing(driver.list(tagsPath(name)), undefined);
+    return names?.filter(isValidTag) as Tag[] | undefined;
+  }
+
   async function list(name: RepositoryName): Promise<Tag[]> {
-    try {
-      const names = await driver.list(tagsPath(name));
-      return names.filter(isValidTag).sort(asciiOrder) as Tag[];
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const tags = await tagNames(name);
+    if (tags) return tags.sort(asciiOrder);
     if (await repositoryExists(driver, name)) return [];
-    throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name } });
+    throw nameUnknown(name);
   }
 
   return {
@@ -79,13 +81,7 @@ export function createTagService(driver: StorageDriver): TagService {
     },
 
     async pointingAt(name, digest) {
-      let tags: Tag[];
-      try {
-        tags = (await driver.list(tagsPath(name))).filter(isValidTag) as Tag[];
-      } catch (err) {
-        if (isNotFound(err)) return [];
-        throw err;
-      }
+      const tags = (await tagNames(name)) ?? [];
       const targets = await Promise.all(tags.map((tag) => current(name, tag)));
       return tags.filter((_, i) => targets[i] === digest);
     },

@@ -9,7 +9,7 @@
 import { type Hash, randomUUID } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { isNotFound, type StorageDriver } from '../blobstore/driver.js';
+import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { blobDataPath, REPOSITORIES_ROOT, uploadPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import type { MetadataCache } from './cache.js';
@@ -249,7 +249,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
         if (base !== '_uploads') return base.startsWith('_') ? 'skip' : 'continue';
         for (const id of await driver.list(info.path)) {
           const session = `${info.path}/${id}`;
-          const activity = await lastActivity(driver, session);
+          const activity = (await orMissing(driver.stat(session), undefined))?.modTime;
           if (activity === undefined || activity >= cutoff) continue;
           purged += 1;
           if (dryRun) continue;
@@ -278,21 +278,8 @@ function emptyStream(): Readable {
   return Readable.from([]);
 }
 
-async function lastActivity(driver: StorageDriver, session: string): Promise<Date | undefined> {
-  try {
-    return (await driver.stat(session)).modTime;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 async function deleteQuietly(driver: StorageDriver, path: string): Promise<void> {
-  try {
-    await driver.delete(path);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  await orMissing(driver.delete(path), undefined);
 }
 
 /** BLOB_UPLOAD_UNKNOWN for a session id. */

@@ -4,7 +4,7 @@
  */
 import type { BerthContext } from '../http/context.js';
 import { OCI_INDEX } from '../registry/media-types.js';
-import { paginate } from '../registry/pagination.js';
+import { type PageRequest, paginate } from '../registry/pagination.js';
 import type { Registry } from '../registry/registry.js';
 import { digestParam, nameParam, nextLink, pageParams, queryParam } from './params.js';
 
@@ -17,22 +17,15 @@ export function listingRoutes(registry: Registry) {
     async tags(ctx: BerthContext): Promise<void> {
       const name = nameParam(ctx);
       const request = pageParams(ctx);
-      const page = paginate(await registry.tags.list(name), request, MAX_PAGE);
-      const last = page.items.at(-1);
-      if (page.more && last !== undefined) {
-        ctx.set('Link', nextLink(`/v2/${name}/tags/list`, Math.min(request.n ?? MAX_PAGE, MAX_PAGE), last));
-      }
-      ctx.body = { name, tags: page.items };
+      ctx.body = {
+        name,
+        tags: pageOf(ctx, `/v2/${name}/tags/list`, request, await registry.tags.list(name)),
+      };
     },
 
     async catalog(ctx: BerthContext): Promise<void> {
       const request = pageParams(ctx);
-      const page = paginate(await registry.catalog(), request, MAX_PAGE);
-      const last = page.items.at(-1);
-      if (page.more && last !== undefined) {
-        ctx.set('Link', nextLink('/v2/_catalog', Math.min(request.n ?? MAX_PAGE, MAX_PAGE), last));
-      }
-      ctx.body = { repositories: page.items };
+      ctx.body = { repositories: pageOf(ctx, '/v2/_catalog', request, await registry.catalog()) };
     },
 
     async referrers(ctx: BerthContext): Promise<void> {
@@ -45,4 +38,14 @@ export function listingRoutes(registry: Registry) {
       ctx.body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests });
     },
   };
+}
+
+/** The page of `sorted` that `request` asks for; sets `Link` to `path` when more remain. */
+function pageOf<T extends string>(ctx: BerthContext, path: string, request: PageRequest, sorted: T[]): T[] {
+  const page = paginate(sorted, request, MAX_PAGE);
+  const last = page.items.at(-1);
+  if (page.more && last !== undefined) {
+    ctx.set('Link', nextLink(path, Math.min(request.n ?? MAX_PAGE, MAX_PAGE), last));
+  }
+  return page.items;
 }
