@@ -3,6 +3,7 @@
  * each factory handed only its own part of the configuration.
  */
 import Koa, { type Next } from 'koa';
+import type { Auth } from './auth/setup.js';
 import type { BerthConfig } from './config/schema.js';
 import { accessLog } from './http/access-log.js';
 import type { BerthContext, BerthState } from './http/context.js';
@@ -21,11 +22,12 @@ export interface AppOptions {
   registry: Registry;
   logger: Logger;
   metrics: Metrics;
+  auth: Pick<Auth, 'authorizer' | 'tokenService'>;
   config: Pick<BerthConfig, 'http' | 'log' | 'validation' | 'metrics'>;
 }
 
 /** Creates the Koa application serving the registry. */
-export function createApp({ registry, logger, metrics, config }: AppOptions): Koa<BerthState> {
+export function createApp({ registry, logger, metrics, auth, config }: AppOptions): Koa<BerthState> {
   const app = new Koa<BerthState>();
   app.silent = true;
   app.on('error', (err: unknown) => {
@@ -39,6 +41,8 @@ export function createApp({ registry, logger, metrics, config }: AppOptions): Ko
     logger,
     manifestMaxSize: config.validation.manifests.maxsize,
     metricsPath: config.metrics.enabled ? config.metrics.path : undefined,
+    authorizer: auth.authorizer,
+    tokenService: auth.tokenService,
   });
 
   app.use(requestContext());

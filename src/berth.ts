@@ -4,6 +4,7 @@
  */
 import * as nodePath from 'node:path';
 import { createApp } from './app.js';
+import { createAuth } from './auth/setup.js';
 import { checkedDriver } from './blobstore/checked.js';
 import type { StorageDriver } from './blobstore/driver.js';
 import { createFilesystemDriver } from './blobstore/filesystem.js';
@@ -20,6 +21,8 @@ export interface BerthInstance {
   registry: Registry;
   driver: StorageDriver;
   metrics: Metrics;
+  /** Re-reads the auth policy and htpasswd files (on SIGHUP). */
+  reloadAuth(): Promise<void>;
   /** Graceful stop: drains requests within `http.draintimeout`. */
   stop(): Promise<void>;
 }
@@ -35,7 +38,8 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     cache: config.storage.cache.blobdescriptor,
     onTransfer: metrics.uploadTransfer,
   });
-  const app = createApp({ registry, logger, metrics, config });
+  const auth = await createAuth(config.auth, root, logger);
+  const app = createApp({ registry, logger, metrics, auth, config });
   const server = await startServer(app, config.http.addr);
   const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);
   const stopGovernor = startMemoryGovernor();
@@ -43,15 +47,18 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     addr: server.url,
     storage: 'filesystem',
     rootdirectory: root,
+    auth: config.auth.mode,
   });
   return {
     server,
     registry,
     driver,
     metrics,
+    reloadAuth: auth.reload,
     async stop() {
       stopPurging();
       stopGovernor();
+      auth.close();
       await server.close(config.http.draintimeout);
     },
   };

@@ -20,10 +20,16 @@ export async function serve(configFile: string | undefined): Promise<number> {
       });
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
       instance.stop().then(resolve, resolve);
+    };
+    const reload = () => {
+      logger.info('SIGHUP: reloading the auth policy');
+      void instance.reloadAuth();
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    process.on('SIGHUP', reload);
   });
   logger.info('stopped');
   return 0;

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { type BerthConfig, envName, IGNORED_KEYS, KEYS, type KeySpec } from './schema.js';
+import { type BerthConfig, crossCheck, envName, IGNORED_KEYS, KEYS, type KeySpec } from './schema.js';
 
 /** A configuration problem; the message is meant for the operator as is. */
 export class ConfigError extends Error {
@@ -55,6 +55,8 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, source: s
   for (const spec of KEYS) {
     setPath(config, spec.key, resolve(spec, fileValues, env, source));
   }
+  const problem = crossCheck(config as BerthConfig);
+  if (problem) throw new ConfigError(`${source}: ${problem}`);
   return { config: config as BerthConfig, warnings };
 }
 

@@ -29,6 +29,28 @@ export interface BerthConfig {
   };
   validation: { manifests: { maxsize: number } };
   metrics: { enabled: boolean; path: string };
+  auth: {
+    mode: 'none' | 'basic' | 'token';
+    /** Policy file path, or '' for none. */
+    policy: string;
+    htpasswd: { path: string };
+    basic: { realm: string };
+    token: {
+      /** Token endpoint URL clients are sent to, or '' for this server's /auth/token. */
+      realm: string;
+      service: string;
+      issuer: string;
+      algorithm: 'RS256' | 'ES256';
+      expiration: number;
+      refreshexpiration: number;
+      /** Built-in server's key file, or '' for <rootdirectory>/_auth/token-signing-key.pem. */
+      signingkey: string;
+      verifykeys: string[];
+      rootcertbundle: string;
+      jwks: string;
+    };
+    loginlimit: { failures: number; window: number };
+  };
 }
 
 /** One configuration key. */
@@ -101,6 +123,31 @@ const headers = (value: unknown): Record<string, string[]> => {
   );
 };
 
+const optionalString = (value: unknown): string => {
+  if (typeof value === 'string') return value.trim();
+  throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+};
+
+/** A YAML list of strings, or (from the environment) a comma-separated string. */
+const stringList = (value: unknown): string[] => {
+  const list = typeof value === 'string' ? value.split(',') : value;
+  if (Array.isArray(list) && list.every((item) => typeof item === 'string'))
+    return list.map((item) => item.trim()).filter((item) => item !== '');
+  throw new Error(`expected a list of strings, got ${JSON.stringify(value)}`);
+};
+
+const httpUrlOrEmpty = (value: unknown): string => {
+  const text = optionalString(value);
+  if (text === '' || /^https?:\/\/[^\s/]+/.test(text)) return text;
+  throw new Error(`expected an http:// or https:// URL, got ${JSON.stringify(value)}`);
+};
+
+const count = (value: unknown): number => {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number === 'number' && Number.isInteger(number) && number >= 0) return number;
+  throw new Error(`expected a whole number >= 0, got ${JSON.stringify(value)}`);
+};
+
 const storageDriver = (value: unknown): 'filesystem' => {
   if (value === 'filesystem') return value;
   if (value === 's3')
@@ -167,7 +214,56 @@ export const KEYS: readonly KeySpec[] = [
   },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },
+  {
+    key: 'auth.mode',
+    expects: 'none, basic or token',
+    parse: oneOf('none', 'basic', 'token'),
+    default: 'none',
+  },
+  { key: 'auth.policy', expects: 'a file path', parse: optionalString, default: '' },
+  { key: 'auth.htpasswd.path', expects: 'a file path', parse: optionalString, default: '' },
+  { key: 'auth.basic.realm', expects: 'a string', parse: nonEmptyString, default: 'Berth Registry' },
+  { key: 'auth.token.realm', expects: 'a URL', parse: httpUrlOrEmpty, default: '' },
+  { key: 'auth.token.service', expects: 'a string', parse: nonEmptyString, default: 'berth' },
+  { key: 'auth.token.issuer', expects: 'a string', parse: nonEmptyString, default: 'berth' },
+  {
+    key: 'auth.token.algorithm',
+    expects: 'RS256 or ES256',
+    parse: oneOf('RS256', 'ES256'),
+    default: 'RS256',
+  },
+  { key: 'auth.token.expiration', expects: 'a duration', parse: parseDuration, default: 300_000 },
+  {
+    key: 'auth.token.refreshexpiration',
+    expects: 'a duration',
+    parse: parseDuration,
+    default: 30 * 24 * 3_600_000,
+  },
+  { key: 'auth.token.signingkey', expects: 'a file path', parse: optionalString, default: '' },
+  { key: 'auth.token.verifykeys', expects: 'a list of file paths', parse: stringList, default: [] },
+  { key: 'auth.token.rootcertbundle', expects: 'a file path', parse: optionalString, default: '' },
+  { key: 'auth.token.jwks', expects: 'a URL or file path', parse: optionalString, default: '' },
+  { key: 'auth.loginlimit.failures', expects: 'a whole number', parse: count, default: 10 },
+  { key: 'auth.loginlimit.window', expects: 'a duration', parse: parseDuration, default: 60_000 },
 ];
+
+/**
+ * Rules that span keys; returns the first problem, naming the keys, or undefined. The auth
+ * mode decides which files must be named.
+ */
+export function crossCheck(config: BerthConfig): string | undefined {
+  const { auth } = config;
+  const external = auth.token.rootcertbundle !== '' || auth.token.jwks !== '';
+  const accounts = auth.policy !== '' || auth.htpasswd.path !== '';
+  if (auth.mode === 'basic' && !accounts)
+    return 'auth.mode basic needs auth.policy or auth.htpasswd.path (who may log in)';
+  if (auth.mode === 'token' && !external && !accounts)
+    return 'auth.mode token needs auth.policy or auth.htpasswd.path for the built-in token server, or auth.token.rootcertbundle / auth.token.jwks to accept tokens of another issuer';
+  if (auth.mode === 'token' && external && auth.token.realm === '')
+    return 'auth.token.realm must name the external token server when auth.token.rootcertbundle or auth.token.jwks is set';
+  if (auth.token.expiration < 1000) return 'auth.token.expiration must be at least 1s';
+  return undefined;
+}
 
 /** The environment variable that overrides `key`. */
 export function envName(key: string): string {

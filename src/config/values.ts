@@ -12,16 +12,17 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
   s: 1000,
   m: 60_000,
   h: 3_600_000,
+  d: 86_400_000,
 };
 
-/** Milliseconds in a duration such as `30s`, `168h`, `1h30m`, or a number of seconds. */
+/** Milliseconds in a duration such as `30s`, `168h`, `1h30m`, `90d`, or a number of seconds. */
 export function parseDuration(value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value * 1000;
   if (typeof value !== 'string' || value.trim() === '')
     throw new Error('expected a duration such as 30s, 10m or 168h');
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/gy;
   let total = 0;
   let consumed = 0;
   for (let match = part.exec(text); match; match = part.exec(text)) {

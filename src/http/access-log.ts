@@ -24,6 +24,7 @@ export function accessLog({ logger, disabled }: AccessLogOptions) {
           bytes_out: outcome.bytesOut,
           duration_ms: Math.round(outcome.seconds * 1e6) / 1e3,
           request_id: ctx.state.requestId,
+          user: ctx.state.caller?.subject || undefined,
           remote: ctx.ip,
           user_agent: ctx.get('User-Agent') || undefined,
           ...(outcome.aborted ? { aborted: true } : {}),

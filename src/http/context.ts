@@ -4,6 +4,7 @@
  */
 import type { RouterContext } from '@koa/router';
 import type { ParameterizedContext } from 'koa';
+import type { Caller } from '../auth/authorizer.js';
 
 /** State every request carries. */
 export interface BerthState {
@@ -13,6 +14,8 @@ export interface BerthState {
   startedAt: number;
   /** Request body bytes the handler consumed. */
   bytesIn: number;
+  /** Who is calling and what they may do; set by the route's access check. */
+  caller?: Caller;
 }
 
 /** The Koa context type used by every middleware and route. */

@@ -4,14 +4,18 @@
  * fixed suffix after the name. Each route is named by its template, which metrics use.
  */
 import Router from '@koa/router';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { TokenService } from '../auth/token-service.js';
 import type { BerthState } from '../http/context.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
+import { accessGuards } from './access.js';
 import { blobRoutes } from './blobs.js';
 import { healthRoutes } from './health.js';
 import { listingRoutes } from './listings.js';
 import { manifestRoutes } from './manifests.js';
+import { tokenRoutes } from './token.js';
 import { uploadRoutes } from './uploads.js';
 
 /** Options of createRouter. */
@@ -23,6 +27,10 @@ export interface RouterOptions {
   manifestMaxSize: number;
   /** `metrics.path`, or undefined when metrics are disabled. */
   metricsPath: string | undefined;
+  /** Decides every `/v2/` request. */
+  authorizer: Authorizer;
+  /** The built-in token server, served at `/auth/token` when present. */
+  tokenService: TokenService | undefined;
 }
 
 const NAME = '(.+)';
@@ -38,32 +46,42 @@ export function createRouter(options: RouterOptions): Router<BerthState> {
   const manifests = manifestRoutes(registry, { maxSize: options.manifestMaxSize });
   const listings = listingRoutes(registry);
   const health = healthRoutes(registry, options.metrics, options.logger);
+  const can = accessGuards(options.authorizer);
+  const pull = can.repository('pull');
+  const push = can.repository('push');
+  const remove = can.repository('delete');
 
-  router.get('/v2/', path('/v2/?'), (ctx) => {
+  router.get('/v2/', path('/v2/?'), can.login, (ctx) => {
     ctx.body = {};
   });
-  router.get('/v2/_catalog', path('/v2/_catalog'), listings.catalog);
-  router.get('/v2/<name>/tags/list', path(`/v2/${NAME}/tags/list`), listings.tags);
-  router.get('/v2/<name>/referrers/<digest>', path(`/v2/${NAME}/referrers/${SEGMENT}`), listings.referrers);
+  router.get('/v2/_catalog', path('/v2/_catalog'), can.catalog, listings.catalog);
+  router.get('/v2/<name>/tags/list', path(`/v2/${NAME}/tags/list`), pull, listings.tags);
+  router.get('/v2/<name>/referrers/<digest>', path(`/v2/${NAME}/referrers/${SEGMENT}`), pull, listings.referrers);
 
   const manifest = '/v2/<name>/manifests/<reference>';
   const manifestPath = path(`/v2/${NAME}/manifests/${SEGMENT}`);
-  router.get(manifest, manifestPath, manifests.get);
-  router.put(manifest, manifestPath, manifests.put);
-  router.delete(manifest, manifestPath, manifests.delete);
+  router.get(manifest, manifestPath, pull, manifests.get);
+  router.put(manifest, manifestPath, push, manifests.put);
+  router.delete(manifest, manifestPath, remove, manifests.delete);
 
-  router.post('/v2/<name>/blobs/uploads/', path(`/v2/${NAME}/blobs/uploads/?`), uploads.start);
+  router.post('/v2/<name>/blobs/uploads/', path(`/v2/${NAME}/blobs/uploads/?`), push, uploads.start);
   const session = '/v2/<name>/blobs/uploads/<uuid>';
   const sessionPath = path(`/v2/${NAME}/blobs/uploads/${SEGMENT}`);
-  router.get(session, sessionPath, uploads.status);
-  router.patch(session, sessionPath, uploads.patch);
-  router.put(session, sessionPath, uploads.finish);
-  router.delete(session, sessionPath, uploads.cancel);
+  router.get(session, sessionPath, push, uploads.status);
+  router.patch(session, sessionPath, push, uploads.patch);
+  router.put(session, sessionPath, push, uploads.finish);
+  router.delete(session, sessionPath, push, uploads.cancel);
 
   const blob = '/v2/<name>/blobs/<digest>';
   const blobPath = path(`/v2/${NAME}/blobs/${SEGMENT}`);
-  router.get(blob, blobPath, blobs.get);
-  router.delete(blob, blobPath, blobs.delete);
+  router.get(blob, blobPath, pull, blobs.get);
+  router.delete(blob, blobPath, remove, blobs.delete);
+
+  if (options.tokenService) {
+    const token = tokenRoutes(options.tokenService);
+    router.get('/auth/token', path('/auth/token'), token.get);
+    router.post('/auth/token', path('/auth/token'), token.form, token.post);
+  }
 
   router.get('/healthz', path('/healthz'), health.live);
   router.get('/readyz', path('/readyz'), health.ready);

@@ -25,7 +25,9 @@ export function listingRoutes(registry: Registry) {
 
     async catalog(ctx: BerthContext): Promise<void> {
       const request = pageParams(ctx);
-      ctx.body = { repositories: pageOf(ctx, '/v2/_catalog', request, await registry.catalog()) };
+      const caller = ctx.state.caller;
+      const visible = (await registry.catalog()).filter((name) => caller?.lists(name) ?? false);
+      ctx.body = { repositories: pageOf(ctx, '/v2/_catalog', request, visible) };
     },
 
     async referrers(ctx: BerthContext): Promise<void> {

@@ -19,9 +19,13 @@ export function uploadRoutes(registry: Registry) {
       const name = nameParam(ctx);
       const mount = queryParam(ctx, 'mount');
       const from = queryParam(ctx, 'from');
+      // Mounting from a repository the caller may not pull would leak its blobs; the spec lets
+      // the registry answer with a plain upload session instead, as it does for a missing blob.
       if (mount !== undefined && from !== undefined) {
         const digest = parseDigest(mount);
-        if (await registry.blobs.mount(name, digest, parseName(from))) return created(ctx, name, digest);
+        const source = parseName(from);
+        const mayPull = ctx.state.caller?.may(source, 'pull') ?? false;
+        if (mayPull && (await registry.blobs.mount(name, digest, source))) return created(ctx, name, digest);
       }
       const digestText = queryParam(ctx, 'digest');
       if (digestText !== undefined) {

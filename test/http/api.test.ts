@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
+import { OPEN_AUTHORIZER } from '../../src/auth/authorizer.js';
 import type { StorageDriver } from '../../src/blobstore/driver.js';
 import { buildConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -191,7 +192,7 @@ describe('storage failures', () => {
     const registry = createRegistry({ driver: broken, deleteEnabled: true, cache: 'none' });
     const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
     server = await startServer(
-      createApp({ registry, logger, metrics: createMetrics(), config }),
+      createApp({ registry, logger, metrics: createMetrics(), auth: { authorizer: OPEN_AUTHORIZER, tokenService: undefined }, config }),
       '127.0.0.1:0',
     );
   });

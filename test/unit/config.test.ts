@@ -104,7 +104,10 @@ describe('configuration', () => {
       () => buildConfig({ storage: { filesytem: {} } }, {}, 'c.yml'),
       /c\.yml: unknown key storage\.filesytem \(did you mean storage\.filesystem\?\)/,
     );
-    assert.throws(() => buildConfig({ auth: { htpasswd: { path: '/x' } } }, {}, 'c.yml'), /unknown key auth/);
+    assert.throws(
+      () => buildConfig({ auth: { htpasswd: { file: '/x' } } }, {}, 'c.yml'),
+      /unknown key auth\.htpasswd\.file \(did you mean auth\.htpasswd\.path\?\)/,
+    );
     assert.throws(
       () => buildConfig({}, { BERTH_HTTP_ADRR: ':1' }, 'c.yml'),
       /BERTH_HTTP_ADRR is not a Berth setting \(did you mean BERTH_HTTP_ADDR\?\)/,

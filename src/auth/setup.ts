@@ -1,0 +1,122 @@
+/**
+ * Assembling auth from `auth.*` configuration: the authorizer of the chosen mode, the built-in
+ * token server when Berth issues tokens, and the keys they use. Problems with the named
+ * files stop start-up with a ConfigError naming the key.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../config/load.js';
+import type { BerthConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { type Authorizer, OPEN_AUTHORIZER } from './authorizer.js';
+import { basicAuthorizer } from './basic-mode.js';
+import { loadOrCreateSigningKey, publicKeysFromJwks, readPublicKeys, type VerifyKey } from './keys.js';
+import { createLoginLimiter } from './login-limiter.js';
+import { openPolicySource, type PolicySource } from './policy-source.js';
+import { tokenAuthorizer } from './token-mode.js';
+import { createTokenService, type TokenService } from './token-service.js';
+import type { TokenVerifier } from './tokens.js';
+
+/** Auth as the HTTP layer uses it. */
+export interface Auth {
+  authorizer: Authorizer;
+  /** The built-in token server, when this Berth issues tokens. */
+  tokenService: TokenService | undefined;
+  /** Re-reads the policy and htpasswd files (SIGHUP). */
+  reload(): Promise<void>;
+  close(): void;
+}
+
+type AuthConfig = BerthConfig['auth'];
+
+/** Where the built-in token server keeps its key unless `auth.token.signingkey` says. */
+export function defaultSigningKeyPath(rootDirectory: string): string {
+  return join(rootDirectory, '_auth', 'token-signing-key.pem');
+}
+
+/** Builds auth for `config`; `rootDirectory` is the storage root (for the default key path). */
+export async function createAuth(config: AuthConfig, rootDirectory: string, logger: Logger): Promise<Auth> {
+  if (config.mode === 'none') {
+    return { authorizer: OPEN_AUTHORIZER, tokenService: undefined, reload: async () => {}, close: () => {} };
+  }
+  const source = await openSource(config, logger);
+  const limiter = createLoginLimiter(config.loginlimit);
+  const lifecycle = { reload: () => source?.reload() ?? Promise.resolve(), close: () => source?.close() };
+  if (config.mode === 'basic') {
+    return { authorizer: basicAuthorizer({ source: required(source), limiter, realm: config.basic.realm }), tokenService: undefined, ...lifecycle };
+  }
+
+  const realm = (origin: string) => config.token.realm || `${origin}/auth/token`;
+  const parties = { issuer: config.token.issuer, service: config.token.service, algorithm: config.token.algorithm };
+  if (config.token.rootcertbundle !== '' || config.token.jwks !== '') {
+    const keys = [...(await bundleKeys(config)), ...(await jwksKeys(config))];
+    const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, true) };
+    return { authorizer: tokenAuthorizer({ verifier, realm, source }), tokenService: undefined, ...lifecycle };
+  }
+
+  const keyFile = config.token.signingkey || defaultSigningKeyPath(rootDirectory);
+  const key = await guard('auth.token.signingkey', () => loadOrCreateSigningKey(keyFile, config.token.algorithm));
+  const older = await guard('auth.token.verifykeys', async () => (await Promise.all(config.token.verifykeys.map(readPublicKeys))).flat());
+  const keys = [{ kid: key.kid, publicKey: key.publicKey }, ...older];
+  const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, false) };
+  logger.info('token server ready', { kid: key.kid, algorithm: key.algorithm, keyfile: keyFile });
+  const tokenService = createTokenService({
+    source: required(source),
+    limiter,
+    key,
+    verifier,
+    lifetime: Math.floor(config.token.expiration / 1000),
+    refreshLifetime: Math.floor(config.token.refreshexpiration / 1000),
+  });
+  return { authorizer: tokenAuthorizer({ verifier, realm, source }), tokenService, ...lifecycle };
+}
+
+async function openSource(config: AuthConfig, logger: Logger): Promise<PolicySource | undefined> {
+  if (config.policy === '' && config.htpasswd.path === '') return undefined;
+  return guard(config.policy ? 'auth.policy' : 'auth.htpasswd.path', () =>
+    openPolicySource({ policy: config.policy || undefined, htpasswd: config.htpasswd.path || undefined }, logger),
+  );
+}
+
+function required(source: PolicySource | undefined): PolicySource {
+  // crossCheck in the config schema guarantees a file for these modes.
+  if (!source) throw new ConfigError('auth needs auth.policy or auth.htpasswd.path');
+  return source;
+}
+
+/**
+ * Keys whose id is `kid`. Tokens of our own server always name their key, so an unknown id is
+ * refused; another issuer's ids may follow another scheme (distribution's libtrust ids), so
+ * for those every trusted key is tried.
+ */
+function byKid(keys: VerifyKey[], kid: string | undefined, lenient: boolean): VerifyKey[] {
+  const matching = keys.filter((key) => key.kid === kid);
+  return matching.length > 0 || !lenient ? matching : keys;
+}
+
+async function bundleKeys(config: AuthConfig): Promise<VerifyKey[]> {
+  if (config.token.rootcertbundle === '') return [];
+  return guard('auth.token.rootcertbundle', () => readPublicKeys(config.token.rootcertbundle));
+}
+
+async function jwksKeys(config: AuthConfig): Promise<VerifyKey[]> {
+  const location = config.token.jwks;
+  if (location === '') return [];
+  return guard('auth.token.jwks', async () => {
+    const text = /^https?:\/\//.test(location)
+      ? await fetch(location, { signal: AbortSignal.timeout(10_000) }).then((res) => {
+          if (!res.ok) throw new Error(`${location} answered ${res.status}`);
+          return res.text();
+        })
+      : await readFile(location, 'utf8');
+    return publicKeysFromJwks(JSON.parse(text), location);
+  });
+}
+
+async function guard<T>(key: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    throw new ConfigError(`${key}: ${(err as Error).message}`);
+  }
+}
