@@ -25,12 +25,18 @@ const REMEMBER_MS = 5 * 60_000;
 const REMEMBER_MAX = 10_000;
 
 /** Accounts from a policy (maybe empty) and htpasswd users (name -> bcrypt hash). */
-export function createAccounts(policy: Policy, htpasswd: ReadonlyMap<string, string>, now = Date.now): Accounts {
+export function createAccounts(
+  policy: Policy,
+  htpasswd: ReadonlyMap<string, string>,
+  now = Date.now,
+): Accounts {
   const key = randomBytes(32);
   const verified = new Map<string, number>();
   const passwordHash = (name: string) => policy.users.get(name)?.password ?? htpasswd.get(name);
   const robotOf = (subject: string) => {
-    const robot = subject.startsWith(ROBOT_PREFIX) ? policy.robots.get(subject.slice(ROBOT_PREFIX.length)) : undefined;
+    const robot = subject.startsWith(ROBOT_PREFIX)
+      ? policy.robots.get(subject.slice(ROBOT_PREFIX.length))
+      : undefined;
     return robot && (robot.expires === undefined || robot.expires > now()) ? robot : undefined;
   };
 
@@ -65,7 +71,10 @@ export function createAccounts(policy: Policy, htpasswd: ReadonlyMap<string, str
           : identity.kind === 'robot'
             ? identity.robot.secret
             : '';
-      return createHmac('sha256', 'berth-credential-stamp').update(stored ?? '').digest('base64url').slice(0, 12);
+      return createHmac('sha256', 'berth-credential-stamp')
+        .update(stored ?? '')
+        .digest('base64url')
+        .slice(0, 12);
     },
   };
 }

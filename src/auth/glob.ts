@@ -13,6 +13,7 @@ export interface RepositoryPattern {
   matches(repository: string, user?: string): boolean;
 }
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: `${user}` is literal pattern syntax here.
 const USER = '${user}';
 
 /** Compiles `source`; throws with a message that says what is wrong. */
@@ -21,7 +22,7 @@ export function compilePattern(source: string): RepositoryPattern {
   if (source.startsWith('/') || source.endsWith('/') || source.includes('//'))
     throw new Error('a pattern may not start or end with "/" or contain "//"');
   if (source.includes('$') && source.replaceAll(USER, '').includes('$'))
-    throw new Error('"$" is only allowed in ${user}');
+    throw new Error(`"$" is only allowed in ${USER}`);
   const perUser = source.includes(USER);
   const fixed = perUser ? undefined : toRegExp(source);
   const byUser = new Map<string, RegExp>();

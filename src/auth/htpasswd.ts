@@ -16,7 +16,9 @@ export function parseHtpasswd(text: string, source: string): Map<string, string>
     const hash = line.slice(colon + 1);
     if (colon <= 0) throw new Error(`${source}:${index + 1}: expected name:hash`);
     if (!isBcryptHash(hash))
-      throw new Error(`${source}:${index + 1}: ${name} does not have a bcrypt hash; recreate it with htpasswd -B`);
+      throw new Error(
+        `${source}:${index + 1}: ${name} does not have a bcrypt hash; recreate it with htpasswd -B`,
+      );
     users.set(name, hash);
   });
   return users;

@@ -37,13 +37,16 @@ export interface VerifyKey {
 export function keyId(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
   const members =
-    jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
+    jwk.kty === 'RSA'
+      ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+      : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 /** Whether `key` can sign or verify with `algorithm` (RSA of at least 2048 bits, or P-256). */
 export function keyFits(key: KeyObject, algorithm: TokenAlgorithm): boolean {
-  if (algorithm === 'RS256') return key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+  if (algorithm === 'RS256')
+    return key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 }
 
@@ -65,7 +68,9 @@ export async function loadOrCreateSigningKey(file: string, algorithm: TokenAlgor
     throw new Error(`${file}: not a PEM private key: ${(err as Error).message}`);
   }
   if (!keyFits(privateKey, algorithm))
-    throw new Error(`${file}: the key does not fit ${algorithm} (RS256 needs RSA >= 2048 bits, ES256 a P-256 key)`);
+    throw new Error(
+      `${file}: the key does not fit ${algorithm} (RS256 needs RSA >= 2048 bits, ES256 a P-256 key)`,
+    );
   const publicKey = createPublicKey(privateKey);
   return { kid: keyId(publicKey), algorithm, privateKey, publicKey };
 }

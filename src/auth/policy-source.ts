@@ -42,7 +42,9 @@ export async function openPolicySource(files: PolicyFiles, logger: Logger): Prom
       snapshot = await readSnapshot(files);
       logger.info('auth policy reloaded', { policy: files.policy, htpasswd: files.htpasswd });
     } catch (err) {
-      logger.error('auth policy not reloaded; the previous one stays in force', { error: (err as Error).message });
+      logger.error('auth policy not reloaded; the previous one stays in force', {
+        error: (err as Error).message,
+      });
     }
   };
   // Editors and `berth user` replace the file by rename, so watch the directory, not the inode.
@@ -71,7 +73,9 @@ async function readSnapshot(files: PolicyFiles): Promise<AuthSnapshot> {
       throw new Error(`cannot read ${file}: ${err.message}`);
     });
   const policy = files.policy ? parsePolicy(await read(files.policy), files.policy) : undefined;
-  const htpasswd = files.htpasswd ? parseHtpasswd(await read(files.htpasswd), files.htpasswd) : new Map<string, string>();
+  const htpasswd = files.htpasswd
+    ? parseHtpasswd(await read(files.htpasswd), files.htpasswd)
+    : new Map<string, string>();
   return {
     accounts: createAccounts(policy ?? EMPTY_POLICY, htpasswd),
     permissions: policy ? policyPermissions(policy) : USERS_MAY_DO_EVERYTHING,

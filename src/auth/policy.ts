@@ -118,7 +118,9 @@ function parseUsers(node: unknown, at: Locate): Map<string, PolicyUser> {
     const entry = mapping(value, at(where));
     onlyKeys(entry, ['password', 'admin'], at(where));
     if (typeof entry.password !== 'string' || !isBcryptHash(entry.password))
-      throw new PolicyError(`${at(`${where}.password`)}: expected a bcrypt hash ($2b$...); set it with berth user passwd`);
+      throw new PolicyError(
+        `${at(`${where}.password`)}: expected a bcrypt hash ($2b$...); set it with berth user passwd`,
+      );
     if (entry.admin !== undefined && typeof entry.admin !== 'boolean')
       throw new PolicyError(`${at(`${where}.admin`)}: expected true or false`);
     users.set(name, { name, password: entry.password, admin: entry.admin === true });
@@ -145,18 +147,28 @@ function parseRobots(node: unknown, at: Locate): Map<string, PolicyRobot> {
     const entry = mapping(value, at(where));
     onlyKeys(entry, ['secret', 'scopes', 'expires', 'description'], at(where));
     if (typeof entry.secret !== 'string' || !isRobotSecretHash(entry.secret))
-      throw new PolicyError(`${at(`${where}.secret`)}: expected sha256:<64 hex digits>, as berth robot add writes`);
+      throw new PolicyError(
+        `${at(`${where}.secret`)}: expected sha256:<64 hex digits>, as berth robot add writes`,
+      );
     if (!Array.isArray(entry.scopes) || entry.scopes.length === 0)
-      throw new PolicyError(`${at(`${where}.scopes`)}: expected a list such as ["repository:ci/*:pull,push"]`);
+      throw new PolicyError(
+        `${at(`${where}.scopes`)}: expected a list such as ["repository:ci/*:pull,push"]`,
+      );
     const grants = entry.scopes.map((scope, i) => robotGrant(scope, at(`${where}.scopes[${i}]`)));
-    robots.set(name, { name, secret: entry.secret, grants, expires: expiry(entry.expires, at(`${where}.expires`)) });
+    robots.set(name, {
+      name,
+      secret: entry.secret,
+      grants,
+      expires: expiry(entry.expires, at(`${where}.expires`)),
+    });
   }
   return robots;
 }
 
 function robotGrant(scope: unknown, where: string): RobotGrant {
   const match = typeof scope === 'string' ? /^repository:([^:]+):([a-z,*]+)$/.exec(scope) : null;
-  if (!match) throw new PolicyError(`${where}: expected repository:PATTERN:ACTIONS, got ${JSON.stringify(scope)}`);
+  if (!match)
+    throw new PolicyError(`${where}: expected repository:PATTERN:ACTIONS, got ${JSON.stringify(scope)}`);
   const pattern = guard(() => compilePattern(match[1] as string), where);
   if (pattern.perUser) throw new PolicyError(`${where}: \${user} has no meaning for a robot`);
   return { pattern, actions: guard(() => parseActions((match[2] as string).split(','), true), where) };
@@ -164,7 +176,8 @@ function robotGrant(scope: unknown, where: string): RobotGrant {
 
 function expiry(value: unknown, where: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  const time =
+    value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(time)) throw new PolicyError(`${where}: expected a date such as 2027-03-01T00:00:00Z`);
   return time;
 }
@@ -176,7 +189,8 @@ function parseRules(node: unknown, at: Locate): RepositoryRule[] {
     const where = at(`repositories[${i}]`);
     const entry = mapping(value, where);
     onlyKeys(entry, ['match', 'anonymous', 'authenticated', 'owner', 'users', 'teams'], where);
-    if (typeof entry.match !== 'string') throw new PolicyError(`${where}.match: expected a pattern such as "team-a/**"`);
+    if (typeof entry.match !== 'string')
+      throw new PolicyError(`${where}.match: expected a pattern such as "team-a/**"`);
     const pattern = guard(() => compilePattern(entry.match as string), `${where}.match`);
     if (entry.owner !== undefined && !pattern.perUser)
       throw new PolicyError(`${where}.owner: only has a meaning in a pattern with \${user}`);
@@ -201,7 +215,8 @@ function actionMap(node: unknown, where: string): Map<string, Action[]> {
 
 function actionList(node: unknown, where: string): Action[] {
   if (node === undefined || node === null) return [];
-  if (!Array.isArray(node)) throw new PolicyError(`${where}: expected a list of actions such as [pull, push]`);
+  if (!Array.isArray(node))
+    throw new PolicyError(`${where}: expected a list of actions such as [pull, push]`);
   return guard(() => parseActions(node, true), where);
 }
 
@@ -211,7 +226,8 @@ function accountName(name: string, where: string): void {
 }
 
 function mapping(node: unknown, where: string): Record<string, unknown> {
-  if (typeof node === 'object' && node !== null && !Array.isArray(node)) return node as Record<string, unknown>;
+  if (typeof node === 'object' && node !== null && !Array.isArray(node))
+    return node as Record<string, unknown>;
   throw new PolicyError(`${where}: expected a mapping`);
 }
 

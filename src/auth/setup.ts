@@ -43,20 +43,36 @@ export async function createAuth(config: AuthConfig, rootDirectory: string, logg
   const limiter = createLoginLimiter(config.loginlimit);
   const lifecycle = { reload: () => source?.reload() ?? Promise.resolve(), close: () => source?.close() };
   if (config.mode === 'basic') {
-    return { authorizer: basicAuthorizer({ source: required(source), limiter, realm: config.basic.realm }), tokenService: undefined, ...lifecycle };
+    return {
+      authorizer: basicAuthorizer({ source: required(source), limiter, realm: config.basic.realm }),
+      tokenService: undefined,
+      ...lifecycle,
+    };
   }
 
   const realm = (origin: string) => config.token.realm || `${origin}/auth/token`;
-  const parties = { issuer: config.token.issuer, service: config.token.service, algorithm: config.token.algorithm };
+  const parties = {
+    issuer: config.token.issuer,
+    service: config.token.service,
+    algorithm: config.token.algorithm,
+  };
   if (config.token.rootcertbundle !== '' || config.token.jwks !== '') {
     const keys = [...(await bundleKeys(config)), ...(await jwksKeys(config))];
     const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, true) };
-    return { authorizer: tokenAuthorizer({ verifier, realm, source }), tokenService: undefined, ...lifecycle };
+    return {
+      authorizer: tokenAuthorizer({ verifier, realm, source }),
+      tokenService: undefined,
+      ...lifecycle,
+    };
   }
 
   const keyFile = config.token.signingkey || defaultSigningKeyPath(rootDirectory);
-  const key = await guard('auth.token.signingkey', () => loadOrCreateSigningKey(keyFile, config.token.algorithm));
-  const older = await guard('auth.token.verifykeys', async () => (await Promise.all(config.token.verifykeys.map(readPublicKeys))).flat());
+  const key = await guard('auth.token.signingkey', () =>
+    loadOrCreateSigningKey(keyFile, config.token.algorithm),
+  );
+  const older = await guard('auth.token.verifykeys', async () =>
+    (await Promise.all(config.token.verifykeys.map(readPublicKeys))).flat(),
+  );
   const keys = [{ kid: key.kid, publicKey: key.publicKey }, ...older];
   const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, false) };
   logger.info('token server ready', { kid: key.kid, algorithm: key.algorithm, keyfile: keyFile });
@@ -74,7 +90,10 @@ export async function createAuth(config: AuthConfig, rootDirectory: string, logg
 async function openSource(config: AuthConfig, logger: Logger): Promise<PolicySource | undefined> {
   if (config.policy === '' && config.htpasswd.path === '') return undefined;
   return guard(config.policy ? 'auth.policy' : 'auth.htpasswd.path', () =>
-    openPolicySource({ policy: config.policy || undefined, htpasswd: config.htpasswd.path || undefined }, logger),
+    openPolicySource(
+      { policy: config.policy || undefined, htpasswd: config.htpasswd.path || undefined },
+      logger,
+    ),
   );
 }
 

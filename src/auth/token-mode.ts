@@ -59,9 +59,17 @@ export function tokenAuthorizer({ verifier, realm, source }: TokenModeOptions): 
       }
       const caller = callerOf(token, source);
       if (need.kind === 'repository' && !need.actions.every((action) => caller.may(need.name, action)))
-        throw refuse('insufficient scope: the token does not grant this action', wanted, 'insufficient_scope');
+        throw refuse(
+          'insufficient scope: the token does not grant this action',
+          wanted,
+          'insufficient_scope',
+        );
       if (need.kind === 'catalog' && !source && !grants(token, CATALOG.type, CATALOG.name, '*'))
-        throw refuse('insufficient scope: the catalog needs registry:catalog:*', wanted, 'insufficient_scope');
+        throw refuse(
+          'insufficient scope: the catalog needs registry:catalog:*',
+          wanted,
+          'insufficient_scope',
+        );
       return caller;
     },
   };
@@ -72,19 +80,25 @@ function scopeOf(need: Need): string | undefined {
   if (need.kind !== 'repository') return undefined;
   // A client that must push will also pull (to check what exists): ask for both at once, as
   // distribution does, so one token serves the whole push.
-  const actions = need.actions.includes('push') ? ['pull', ...need.actions.filter((a) => a !== 'pull')] : need.actions;
+  const actions = need.actions.includes('push')
+    ? ['pull', ...need.actions.filter((a) => a !== 'pull')]
+    : need.actions;
   return formatScope({ type: 'repository', name: need.name, actions });
 }
 
 function grants(token: VerifiedAccess, type: string, name: string, action: string): boolean {
   return token.access.some(
-    (entry) => entry.type === type && entry.name === name && (entry.actions.includes(action) || entry.actions.includes('*')),
+    (entry) =>
+      entry.type === type &&
+      entry.name === name &&
+      (entry.actions.includes(action) || entry.actions.includes('*')),
   );
 }
 
 function callerOf(token: VerifiedAccess, source: PolicySource | undefined): Caller {
   const may = (repository: string, action: string) => grants(token, 'repository', repository, action);
-  if (grants(token, CATALOG.type, CATALOG.name, '*')) return { subject: token.subject, may, lists: () => true };
+  if (grants(token, CATALOG.type, CATALOG.name, '*'))
+    return { subject: token.subject, may, lists: () => true };
   // Without catalog access the listing shows what the token's subject may pull under the
   // current policy (or, for an account that is gone, what the token itself names).
   const snapshot = source?.current();

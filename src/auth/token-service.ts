@@ -77,15 +77,19 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
     if (proof.kind === 'password') {
       if (!proof.username || proof.password === undefined)
-        throw new RegistryError('UNAUTHORIZED', 'the password grant needs username and password', { status: 400 });
+        throw new RegistryError('UNAUTHORIZED', 'the password grant needs username and password', {
+          status: 400,
+        });
       return { identity: await attempt({ username: proof.username, password: proof.password }) };
     }
-    if (!proof.token) throw new RegistryError('UNAUTHORIZED', 'the refresh_token grant needs refresh_token', { status: 400 });
+    if (!proof.token)
+      throw new RegistryError('UNAUTHORIZED', 'the refresh_token grant needs refresh_token', { status: 400 });
     let claims: { subject: string; stamp: string };
     try {
       claims = verifyRefreshToken(proof.token, verifier);
     } catch (err) {
-      if (err instanceof TokenError) throw new RegistryError('UNAUTHORIZED', `refresh token refused: ${err.message}`);
+      if (err instanceof TokenError)
+        throw new RegistryError('UNAUTHORIZED', `refresh token refused: ${err.message}`);
       throw err;
     }
     const identity = accounts.lookup(claims.subject);
@@ -113,7 +117,13 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         refreshToken:
           refreshToken ??
           (wantsRefresh
-            ? issueRefreshToken(key, verifier, subject, source.current().accounts.stamp(identity), options.refreshLifetime)
+            ? issueRefreshToken(
+                key,
+                verifier,
+                subject,
+                source.current().accounts.stamp(identity),
+                options.refreshLifetime,
+              )
             : undefined),
       };
     },
@@ -129,7 +139,11 @@ export function grantedAccess(scopes: string[], identity: Identity, permissions:
     if (requested.type === 'repository' && isValidName(requested.name)) {
       const allowed = permissions.actions(identity, requested.name);
       actions = parseActions(requested.actions, false).filter((action) => allowed.includes(action));
-    } else if (requested.type === CATALOG.type && requested.name === CATALOG.name && permissions.catalog(identity)) {
+    } else if (
+      requested.type === CATALOG.type &&
+      requested.name === CATALOG.name &&
+      permissions.catalog(identity)
+    ) {
       actions = ['*'];
     }
     if (actions.length === 0) continue;

@@ -40,7 +40,16 @@ export function issueAccessToken(
 ): IssuedToken {
   const iat = Math.floor(now / 1000);
   const token = jwt.sign(
-    { iss: parties.issuer, sub: subject, aud: parties.service, exp: iat + lifetimeSeconds, nbf: iat - 1, iat, jti: randomUUID(), access },
+    {
+      iss: parties.issuer,
+      sub: subject,
+      aud: parties.service,
+      exp: iat + lifetimeSeconds,
+      nbf: iat - 1,
+      iat,
+      jti: randomUUID(),
+      access,
+    },
     key.privateKey,
     { algorithm: key.algorithm, keyid: key.kid, noTimestamp: true },
   );
@@ -58,7 +67,16 @@ export function issueRefreshToken(
 ): string {
   const iat = Math.floor(now / 1000);
   return jwt.sign(
-    { iss: parties.issuer, sub: subject, aud: parties.service, exp: iat + lifetimeSeconds, nbf: iat - 1, iat, jti: randomUUID(), [REFRESH_CLAIM]: stamp },
+    {
+      iss: parties.issuer,
+      sub: subject,
+      aud: parties.service,
+      exp: iat + lifetimeSeconds,
+      nbf: iat - 1,
+      iat,
+      jti: randomUUID(),
+      [REFRESH_CLAIM]: stamp,
+    },
     key.privateKey,
     { algorithm: key.algorithm, keyid: key.kid, noTimestamp: true },
   );
@@ -104,7 +122,8 @@ export function verifyRefreshToken(
 ): { subject: string; stamp: string } {
   const claims = verifyJwt(token, verifier, now);
   const stamp = claims[REFRESH_CLAIM];
-  if (typeof stamp !== 'string' || typeof claims.sub !== 'string') throw new TokenError('not a refresh token');
+  if (typeof stamp !== 'string' || typeof claims.sub !== 'string')
+    throw new TokenError('not a refresh token');
   return { subject: claims.sub, stamp };
 }
 
@@ -112,7 +131,9 @@ function verifyJwt(token: string, verifier: TokenVerifier, now: number): jwt.Jwt
   const decoded = jwt.decode(token, { complete: true });
   if (!decoded || typeof decoded.payload === 'string') throw new TokenError('malformed token');
   if (decoded.header.alg !== verifier.algorithm)
-    throw new TokenError(`token algorithm ${String(decoded.header.alg)} is not the accepted ${verifier.algorithm}`);
+    throw new TokenError(
+      `token algorithm ${String(decoded.header.alg)} is not the accepted ${verifier.algorithm}`,
+    );
   const candidates = verifier.keys(decoded.header.kid);
   if (candidates.length === 0) throw new TokenError('token signed by an unknown key');
   let lastError: unknown;

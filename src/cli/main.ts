@@ -2,8 +2,13 @@
  * The `berth` command line: dispatches to subcommands and turns configuration errors into a
  * clear message and exit code 2 instead of a stack trace.
  */
+import { PolicyError } from '../auth/policy.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { CliError, processIo } from './io.js';
+import { robotCommand } from './robot.js';
 import { serve } from './serve.js';
+import { tokenCommand } from './token.js';
+import { userCommand } from './user.js';
 import { berthVersion } from './version.js';
 
 const USAGE = `Usage: berth <command> [options]
@@ -14,6 +19,20 @@ Commands:
                             override single keys (BERTH_HTTP_ADDR=127.0.0.1:5001).
   config check FILE         Validate a configuration file (and BERTH_* overrides)
                             without starting anything.
+  user add NAME [--admin] [--password-stdin]
+                            Add a user to the policy file; asks for the password
+                            twice (or reads one line from stdin).
+  user passwd NAME [--password-stdin]
+                            Change a user's password.
+  user rm NAME              Remove a user, also from teams and repository rules.
+  robot add NAME --scope repository:PATTERN:ACTIONS [--scope ...]
+            [--expires 90d] [--description TEXT]
+                            Add a robot account; prints its secret once.
+  robot rm NAME             Remove a robot account.
+  robot ls                  List robot accounts with their scopes and expiry.
+                            user and robot commands edit the policy file given
+                            with --policy FILE or BERTH_AUTH_POLICY.
+  token inspect TOKEN|-     Decode a registry token without verifying it.
 
 Options:
   -h, --help                Show this help.
@@ -40,12 +59,22 @@ export async function main(args: string[], out = process.stdout, err = process.s
         return await serve(configOption(rest));
       case 'config':
         return await configCommand(rest, out);
+      case 'user':
+        return await userCommand(rest, processIo(out, err));
+      case 'robot':
+        return await robotCommand(rest, processIo(out, err));
+      case 'token':
+        return await tokenCommand(rest, processIo(out, err));
       default:
         err.write(`berth: unknown command "${command}"\n\n${USAGE}`);
         return 1;
     }
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof CliError) {
+      err.write(`berth: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof PolicyError) {
       err.write(`berth: ${error.message}\n`);
       return 2;
     }

@@ -4,7 +4,7 @@
  * that need finer answers (a mount's source, the catalog).
  */
 import type { Next } from 'koa';
-import type { AuthRequest, Authorizer, Need } from '../auth/authorizer.js';
+import type { Authorizer, AuthRequest, Need } from '../auth/authorizer.js';
 import type { Action } from '../auth/scopes.js';
 import type { BerthContext } from '../http/context.js';
 import { nameParam } from './params.js';
@@ -32,5 +32,10 @@ export function accessGuards(authorizer: Authorizer) {
 
 /** The parts of a request auth looks at. */
 export function authRequest(ctx: BerthContext): AuthRequest {
-  return { authorization: ctx.get('Authorization') || undefined, remote: ctx.ip, origin: ctx.origin };
+  return {
+    authorization: ctx.get('Authorization') || undefined,
+    remote: ctx.ip,
+    // Koa 3's ctx.origin is null for plain HTTP; build it from what the client sent.
+    origin: `${ctx.protocol}://${ctx.host}`,
+  };
 }

@@ -56,7 +56,12 @@ export function createRouter(options: RouterOptions): Router<BerthState> {
   });
   router.get('/v2/_catalog', path('/v2/_catalog'), can.catalog, listings.catalog);
   router.get('/v2/<name>/tags/list', path(`/v2/${NAME}/tags/list`), pull, listings.tags);
-  router.get('/v2/<name>/referrers/<digest>', path(`/v2/${NAME}/referrers/${SEGMENT}`), pull, listings.referrers);
+  router.get(
+    '/v2/<name>/referrers/<digest>',
+    path(`/v2/${NAME}/referrers/${SEGMENT}`),
+    pull,
+    listings.referrers,
+  );
 
   const manifest = '/v2/<name>/manifests/<reference>';
   const manifestPath = path(`/v2/${NAME}/manifests/${SEGMENT}`);

@@ -34,9 +34,13 @@ export function tokenRoutes(service: TokenService) {
       const field = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
       const grantType = field('grant_type');
       let proof: TokenRequest['proof'];
-      if (grantType === 'password') proof = { kind: 'password', username: field('username'), password: field('password') };
+      if (grantType === 'password')
+        proof = { kind: 'password', username: field('username'), password: field('password') };
       else if (grantType === 'refresh_token') proof = { kind: 'refresh', token: field('refresh_token') };
-      else throw new RegistryError('UNSUPPORTED', 'grant_type must be password or refresh_token', { status: 400 });
+      else
+        throw new RegistryError('UNSUPPORTED', 'grant_type must be password or refresh_token', {
+          status: 400,
+        });
       const grant = await service.grant({
         remote: ctx.ip,
         service: field('service'),

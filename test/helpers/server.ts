@@ -2,15 +2,22 @@
  * An in-process Berth for HTTP tests: started exactly as `berth serve` starts it, over a temp
  * storage root, listening on a free loopback port, with its log lines captured.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hashPassword } from '../../src/auth/secrets.js';
 import { type BerthInstance, startBerth } from '../../src/berth.js';
 import { buildConfig } from '../../src/config/load.js';
 import type { BerthConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
+import { type ChallengeProxy, startChallengeProxy } from './challenge-proxy.js';
 import { removeDir, tempDir } from './tmp.js';
 
 /** A running test server. */
 export interface TestServer extends BerthInstance {
+  /** Where tests send requests: Berth itself, or the challenge-following proxy in auth runs. */
   url: string;
+  /** Berth itself, never through a proxy. */
+  directUrl: string;
   root: string;
   config: BerthConfig;
   /** Log lines written so far (JSON strings). */
@@ -25,13 +32,23 @@ export interface TestServerOptions {
   root?: string;
 }
 
-/** Starts Berth in-process on 127.0.0.1 with a temp (or the given) storage root. */
+/**
+ * Starts Berth in-process on 127.0.0.1 with a temp (or the given) storage root.
+ *
+ * With BERTH_TEST_AUTH=token in the environment (`npm run test:auth`), a server whose test
+ * does not configure auth itself runs with token auth on, an admin account, and a
+ * challenge-following proxy in front: the same tests then prove the API works with auth.
+ */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const root = options.root ?? (await tempDir('berth-http-'));
+  const withAuth = process.env.BERTH_TEST_AUTH === 'token' && options.config?.auth === undefined;
+  const authDir = withAuth ? await tempDir('berth-auth-') : undefined;
+  const authConfig = authDir ? { auth: await adminOnlyAuth(authDir) } : {};
   const document = deepMerge(
     {
       http: { addr: '127.0.0.1:0', draintimeout: '1s' },
       storage: { filesystem: { rootdirectory: root }, maintenance: { uploadpurging: { enabled: false } } },
+      ...authConfig,
     },
     options.config ?? {},
   );
@@ -39,17 +56,32 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
   const instance = await startBerth(config, logger);
+  const proxy: ChallengeProxy | undefined = authDir
+    ? await startChallengeProxy(instance.server.url, ADMIN.name, ADMIN.password)
+    : undefined;
   return {
     ...instance,
-    url: instance.server.url,
+    url: proxy?.url ?? instance.server.url,
+    directUrl: instance.server.url,
     root,
     config,
     logs,
     async close() {
+      await proxy?.close();
       await instance.stop();
       await removeDir(root);
+      if (authDir) await removeDir(authDir);
     },
   };
+}
+
+const ADMIN = { name: 'conformance', password: 'conformance-password' };
+
+async function adminOnlyAuth(dir: string): Promise<Record<string, unknown>> {
+  const policy = join(dir, 'policy.yaml');
+  const hash = await hashPassword(ADMIN.password, 4);
+  await writeFile(policy, `users:\n  ${ADMIN.name}: { password: "${hash}", admin: true }\n`);
+  return { mode: 'token', policy, token: { signingkey: join(dir, 'key.pem') } };
 }
 
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

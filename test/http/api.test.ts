@@ -192,7 +192,13 @@ describe('storage failures', () => {
     const registry = createRegistry({ driver: broken, deleteEnabled: true, cache: 'none' });
     const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
     server = await startServer(
-      createApp({ registry, logger, metrics: createMetrics(), auth: { authorizer: OPEN_AUTHORIZER, tokenService: undefined }, config }),
+      createApp({
+        registry,
+        logger,
+        metrics: createMetrics(),
+        auth: { authorizer: OPEN_AUTHORIZER, tokenService: undefined },
+        config,
+      }),
       '127.0.0.1:0',
     );
   });
