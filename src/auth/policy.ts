@@ -154,7 +154,7 @@ function parseRobots(node: unknown, at: Locate): Map<string, PolicyRobot> {
       throw new PolicyError(
         `${at(`${where}.scopes`)}: expected a list such as ["repository:ci/*:pull,push"]`,
       );
-    const grants = entry.scopes.map((scope, i) => robotGrant(scope, at(`${where}.scopes[${i}]`)));
+    const grants = entry.scopes.map((scope, i) => parseRobotScope(scope, at(`${where}.scopes[${i}]`)));
     robots.set(name, {
       name,
       secret: entry.secret,
@@ -165,10 +165,16 @@ function parseRobots(node: unknown, at: Locate): Map<string, PolicyRobot> {
   return robots;
 }
 
-function robotGrant(scope: unknown, where: string): RobotGrant {
+/**
+ * Parses one robot scope, `repository:PATTERN:ACTIONS`; throws PolicyError prefixed with
+ * `where`. The CLI checks `--scope` with it before writing.
+ */
+export function parseRobotScope(scope: unknown, where: string): RobotGrant {
   const match = typeof scope === 'string' ? /^repository:([^:]+):([a-z,*]+)$/.exec(scope) : null;
   if (!match)
-    throw new PolicyError(`${where}: expected repository:PATTERN:ACTIONS, got ${JSON.stringify(scope)}`);
+    throw new PolicyError(
+      `${where}: expected repository:PATTERN:ACTIONS such as repository:ci/*:pull,push, got ${JSON.stringify(scope)}`,
+    );
   const pattern = guard(() => compilePattern(match[1] as string), where);
   if (pattern.perUser) throw new PolicyError(`${where}: \${user} has no meaning for a robot`);
   return { pattern, actions: guard(() => parseActions((match[2] as string).split(','), true), where) };

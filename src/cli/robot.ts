@@ -2,9 +2,7 @@
  * `berth robot add|rm|ls`: robot accounts for automation. A robot logs in as `robot$NAME`
  * with a random secret that is shown once; the policy file keeps only its SHA-256.
  */
-import { compilePattern } from '../auth/glob.js';
-import { ACCOUNT_NAME, parsePolicy, ROBOT_PREFIX } from '../auth/policy.js';
-import { parseActions } from '../auth/scopes.js';
+import { ACCOUNT_NAME, parsePolicy, parseRobotScope, ROBOT_PREFIX } from '../auth/policy.js';
 import { hashRobotSecret, newRobotSecret } from '../auth/secrets.js';
 import { parseDuration } from '../config/values.js';
 import {
@@ -22,8 +20,6 @@ const USAGE = `usage: berth robot add NAME --scope repository:PATTERN:ACTIONS [-
                        [--description TEXT] [--policy FILE]
        berth robot rm NAME [--policy FILE]
        berth robot ls [--policy FILE]`;
-
-const DAY_MS = 24 * 3_600_000;
 
 /** Runs `berth robot SUBCOMMAND ...` (`args` without `robot`); resolves with the exit code. */
 export async function robotCommand(args: string[], io: CliIo): Promise<number> {
@@ -46,42 +42,18 @@ export async function robotCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/**
- * Checks one `--scope` as the policy parser checks a robot's scopes, so a mistake is reported
- * against the flag rather than as a position in the file.
- */
-export function checkRobotScope(scope: string): void {
-  const match = /^repository:([^:]+):([a-z,*]+)$/.exec(scope);
-  if (!match)
-    throw new CliError(
-      `--scope ${scope}: expected repository:PATTERN:ACTIONS such as repository:ci/*:pull,push`,
-    );
-  try {
-    const pattern = compilePattern(match[1] as string);
-    if (pattern.perUser) throw new Error(`\${user} has no meaning for a robot`);
-    parseActions((match[2] as string).split(','), true);
-  } catch (err) {
-    throw new CliError(`--scope ${scope}: ${(err as Error).message}`);
-  }
-}
-
-/**
- * Milliseconds in an `--expires` duration: days (`90d`, `1d12h`) on top of what config
- * durations accept (`12h`, `30m`).
- */
+/** Milliseconds in an `--expires` duration such as `90d`, `12h` or `1d12h`. */
 export function parseExpiresIn(text: string): number {
-  const match = /^(?:(\d+)d)?(.*)$/.exec(text.trim()) as RegExpExecArray;
-  const days = match[1] === undefined ? 0 : Number(match[1]) * DAY_MS;
-  let rest = 0;
+  let ms: number;
   try {
-    // parseDuration takes a bare number as seconds; for an expiry that is surely a mistake.
-    if (/^[\d.]+$/.test(match[2] as string)) throw new Error('no unit');
-    if (match[2] !== '' || match[1] === undefined) rest = parseDuration(match[2]);
+    // A bare number would be seconds in config; for an expiry that is surely a mistake.
+    if (/^[\d.]+$/.test(text.trim())) throw new Error('no unit');
+    ms = parseDuration(text);
   } catch {
     throw new CliError(`--expires ${text}: expected a duration such as 90d, 12h or 30m`);
   }
-  if (days + rest <= 0) throw new CliError(`--expires ${text}: must be longer than zero`);
-  return days + rest;
+  if (ms <= 0) throw new CliError(`--expires ${text}: must be longer than zero`);
+  return ms;
 }
 
 async function robotAdd(parsed: ParsedArgs, io: CliIo): Promise<number> {
@@ -89,7 +61,13 @@ async function robotAdd(parsed: ParsedArgs, io: CliIo): Promise<number> {
   const file = policyPath(parsed, io.env, USAGE);
   const scopes = (parsed.values.scope as string[] | undefined) ?? [];
   if (scopes.length === 0) throw new CliError(`give at least one --scope\n${USAGE}`);
-  for (const scope of scopes) checkRobotScope(scope);
+  for (const scope of scopes) {
+    try {
+      parseRobotScope(scope, `--scope ${scope}`);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
   const expiresText = parsed.values.expires as string | undefined;
   // Whole seconds: nobody needs milliseconds in a policy file.
   const expires =
