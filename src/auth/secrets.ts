@@ -28,7 +28,8 @@ export async function verifyPassword(password: string, hash: string | undefined)
     await bcrypt.compare(password, await unknownUserHash);
     return false;
   }
-  return bcrypt.compare(password, hash);
+  // htpasswd -B writes $2y$, which is the same algorithm as $2b$ but unknown to node's bcrypt.
+  return bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$'));
 }
 
 /** Whether `hash` looks like a bcrypt hash ($2a$, $2b$ or $2y$, as htpasswd -B writes). */
