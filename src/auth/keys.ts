@@ -11,6 +11,7 @@ import {
   generateKeyPairSync,
   type JsonWebKey,
   type KeyObject,
+  randomBytes,
   X509Certificate,
 } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
@@ -82,7 +83,7 @@ async function createKeyFile(file: string, algorithm: TokenAlgorithm): Promise<s
       : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.tmp-${process.pid}`;
+  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(pem);

@@ -51,7 +51,7 @@ export function issueAccessToken(
       access,
     },
     key.privateKey,
-    { algorithm: key.algorithm, keyid: key.kid, noTimestamp: true },
+    { algorithm: key.algorithm, keyid: key.kid },
   );
   return { token, expiresIn: lifetimeSeconds, issuedAt: new Date(iat * 1000) };
 }
@@ -78,7 +78,7 @@ export function issueRefreshToken(
       [REFRESH_CLAIM]: stamp,
     },
     key.privateKey,
-    { algorithm: key.algorithm, keyid: key.kid, noTimestamp: true },
+    { algorithm: key.algorithm, keyid: key.kid },
   );
 }
 

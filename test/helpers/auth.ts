@@ -85,7 +85,7 @@ export function claims(overrides: Record<string, unknown> = {}): Record<string, 
 
 /** An RS256 JWT over `payload` signed with `key`, naming `kid`. */
 export function signRs256(payload: Record<string, unknown>, key: KeyObject, kid: string): string {
-  return jwt.sign(payload, key, { algorithm: 'RS256', keyid: kid, noTimestamp: true });
+  return jwt.sign(payload, key, { algorithm: 'RS256', keyid: kid });
 }
 
 /** A JWT with an arbitrary header, HMAC-SHA256-signed with `secret` (or unsigned when absent). */
