@@ -54,7 +54,9 @@ function formatJson(level: Level, message: string, fields: Fields): string {
 }
 
 function formatText(level: Level, message: string, fields: Fields): string {
-  const pairs = Object.entries(fields).map(([key, value]) => `${key}=${textValue(value)}`);
+  const pairs = Object.entries(fields).map(
+    ([key, value]) => `${key}=${SECRET_FIELD.test(key) ? '[redacted]' : textValue(value)}`,
+  );
   return [new Date().toISOString(), level.toUpperCase(), JSON.stringify(message), ...pairs].join(' ');
 }
 
@@ -63,7 +65,11 @@ function textValue(value: unknown): string {
   return JSON.stringify(value, errorReplacer) ?? 'undefined';
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
+/** Field names whose values are credentials; whatever logs them, the line says only that. */
+const SECRET_FIELD = /^(authorization|proxy-authorization|cookie|password|secret|token|access_token|refresh_token)$/i;
+
+function errorReplacer(key: string, value: unknown): unknown {
+  if (SECRET_FIELD.test(key) && value !== undefined) return '[redacted]';
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   return value;
 }

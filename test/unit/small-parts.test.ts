@@ -112,4 +112,18 @@ describe('logger', () => {
     );
     assert.match(lines[0] as string, /^\S+ WARN "careful now" path=\/v2\/ n=2\n$/);
   });
+
+  it('redacts credentials under any of their usual field names, nested or not', () => {
+    const lines: string[] = [];
+    const json = createLogger({ level: 'debug', formatter: 'json', write: (line) => lines.push(line) });
+    json.info('x', { authorization: 'Bearer abc', headers: { Authorization: 'Basic xyz' }, password: 'pw' });
+    createLogger({ level: 'debug', formatter: 'text', write: (line) => lines.push(line) }).info('y', {
+      token: 'eyJ.secret',
+      user: 'alice',
+    });
+    const all = lines.join('');
+    for (const secret of ['abc', 'xyz', 'pw"', 'eyJ.secret']) assert.ok(!all.includes(secret), secret);
+    assert.equal(JSON.parse(lines[0] as string).headers.Authorization, '[redacted]');
+    assert.match(lines[1] as string, /token=\[redacted\] user=alice/);
+  });
 });
