@@ -66,7 +66,8 @@ function textValue(value: unknown): string {
 }
 
 /** Field names whose values are credentials; whatever logs them, the line says only that. */
-const SECRET_FIELD = /^(authorization|proxy-authorization|cookie|password|secret|token|access_token|refresh_token)$/i;
+const SECRET_FIELD =
+  /^(authorization|proxy-authorization|cookie|password|secret|token|access_token|refresh_token)$/i;
 
 function errorReplacer(key: string, value: unknown): unknown {
   if (SECRET_FIELD.test(key) && value !== undefined) return '[redacted]';
