@@ -29,6 +29,14 @@ describe('API basics', () => {
     }
   });
 
+  it('requests reach Berth through the token flow when the suite runs with auth on', async () => {
+    const withAuth = process.env.BERTH_TEST_AUTH === 'token';
+    const direct = await request(server.directUrl).get('/v2/');
+    assert.equal(direct.status, withAuth ? 401 : 200);
+    if (withAuth) assert.match(String(direct.headers['www-authenticate']), /^Bearer realm="/);
+    await request(server.url).get('/v2/').expect(200);
+  });
+
   it('configured http.headers are on every response, errors included', async () => {
     const ok = await request(server.url).get('/v2/').expect(200);
     assert.equal(ok.headers['x-content-type-options'], 'nosniff');

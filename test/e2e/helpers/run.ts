@@ -12,7 +12,7 @@ export interface RunResult {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Written to standard input, then closed; without it, standard input is /dev/null. */
+  /** Written to standard input, which is then closed (at once when there is no input). */
   input?: string;
 }
 
@@ -22,12 +22,12 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     const child = spawn(command, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: 'pipe',
     });
-    // Passwords go in this way (--password-stdin) so they never show up in `ps`.
-    // A program that exits without reading its input would otherwise crash the test with EPIPE.
-    child.stdin?.on('error', () => {});
-    child.stdin?.end(options.input);
+    // Passwords go in this way (--password-stdin) so they never show up in `ps`. A program
+    // that exits without reading its input would otherwise crash the test with EPIPE.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => {
