@@ -44,7 +44,9 @@ async function benchmark(options: BenchOptions): Promise<void> {
   const reports: ServerReport[] = [];
   const kinds = compared ? (['berth', 'distribution'] as const) : (['berth'] as const);
   for (const kind of kinds) {
-    reports.push(await benchmarkServer(kind, scenarios, withPeakRss, settings, projectRoot, log));
+    reports.push(
+      await benchmarkServer(kind, options.auth, scenarios, withPeakRss, settings, projectRoot, log),
+    );
   }
   for (const report of reports) {
     if (report.output.trim() !== '') log(`[${report.kind}] server output:\n${report.output.trimEnd()}`);
@@ -63,7 +65,7 @@ async function benchmark(options: BenchOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`\n${renderComparison(rows, compared)}\n\n`);
+  process.stdout.write(`\n${renderComparison(rows, compared, options.auth)}\n\n`);
   if (note) process.stdout.write(`note: ${note}\n`);
   process.stdout.write(`raw results: ${file}\n`);
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Digest } from './data.js';
 import type { RawConnection } from './raw-http.js';
-import { pushBlob } from './registry-client.js';
+import { pushBlob, type RepoTarget } from './registry-client.js';
 
 /** Media type of OCI image manifests. */
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -20,7 +20,7 @@ export interface ImageBlobs {
 }
 
 /** Pushes a small image config and a 4 KiB random layer to `repo`. */
-export async function pushImageBlobs(conn: RawConnection, host: string, repo: string): Promise<ImageBlobs> {
+export async function pushImageBlobs(conn: RawConnection, repo: RepoTarget): Promise<ImageBlobs> {
   const layer = randomBytes(4096);
   const layerDigest = sha256Digest(layer);
   const config = Buffer.from(
@@ -32,8 +32,8 @@ export async function pushImageBlobs(conn: RawConnection, host: string, repo: st
     }),
   );
   const configDigest = sha256Digest(config);
-  await pushBlob(conn, host, repo, config, configDigest);
-  await pushBlob(conn, host, repo, layer, layerDigest);
+  await pushBlob(conn, repo, config, configDigest);
+  await pushBlob(conn, repo, layer, layerDigest);
   return {
     config: { digest: configDigest, size: config.length },
     layer: { digest: layerDigest, size: layer.length },

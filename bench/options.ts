@@ -1,11 +1,14 @@
 /** Command-line options of `npm run bench`. */
 import { parseArgs } from 'node:util';
-import { METRICS } from './scenarios/index.js';
+import type { AuthMode } from './auth.js';
+import { METRICS, SCENARIOS } from './scenarios/index.js';
 
 /** Parsed options. */
 export interface BenchOptions {
-  /** Also run CNCF distribution and print ratios. */
+  /** Also run CNCF distribution (always without auth) and print ratios. */
   compare: boolean;
+  /** Auth Berth runs with. */
+  auth: AuthMode;
   /** Metric keys to run, in report order. */
   only: string[];
   /** Measured seconds of the fixed-duration scenarios. */
@@ -23,14 +26,20 @@ export interface BenchOptions {
   help: boolean;
 }
 
+/** Scenarios that only run against Berth with token auth. */
+const authOnly = SCENARIOS.filter((s) => s.needsAuth).map((s) => s.key);
+
 /** Usage text for --help and option errors. */
 export const USAGE = `usage: npm run bench -- [options]
 
   --compare              also benchmark CNCF distribution (/usr/bin/docker-registry) and print ratios
+  --auth none|token      run Berth with token auth; the client fetches a token per repository
+                         first (default none; distribution always runs without auth)
   --only <key>[,<key>]   run a subset: ${METRICS.map((m) => m.key).join(', ')}
-  --duration <seconds>   measured time of manifest-get and blob-head (default 5)
+                         (${authOnly.join(', ')} only with --auth token)
+  --duration <seconds>   measured time of manifest-get, blob-head and token (default 5)
   --warmup <seconds>     unmeasured warm-up before them (default 1)
-  --concurrency <n>      connections for manifest-get and blob-head (default 32)
+  --concurrency <n>      connections for manifest-get, blob-head and token (default 32)
   --size-mib <n>         blob size of the push and pull scenarios (default 256)
   --json                 print the results as JSON only
   --client-check         measure the load generator against a trivial HTTP server
@@ -63,8 +72,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     throw new UsageError((error as Error).message);
   }
   const { values } = parsed;
+  const auth = values.auth ?? 'none';
+  if (auth !== 'none' && auth !== 'token')
+    throw new UsageError(`--auth expects none or token, got ${JSON.stringify(auth)}`);
   const known = METRICS.map((m) => m.key);
-  let only = known;
+  // Without auth the token scenarios have nothing to measure, so "everything" leaves them out.
+  let only = auth === 'token' ? known : known.filter((key) => !authOnly.includes(key));
   if (values.only !== undefined) {
     const asked = values.only
       .split(',')
@@ -77,9 +90,13 @@ export function parseOptions(argv: string[]): BenchOptions {
       );
     }
     only = known.filter((key) => asked.includes(key));
+    const needAuth = only.filter((key) => authOnly.includes(key));
+    if (auth === 'none' && needAuth.length > 0)
+      throw new UsageError(`--only ${needAuth.join(', ')}: needs --auth token`);
   }
   return {
     compare: values.compare === true,
+    auth,
     only,
     durationSeconds: positive('duration', values.duration, 5, false),
     warmupSeconds: values.warmup === '0' ? 0 : positive('warmup', values.warmup, 1, false),
@@ -98,6 +115,7 @@ function parse(argv: string[]) {
     allowPositionals: false,
     options: {
       compare: { type: 'boolean' },
+      auth: { type: 'string' },
       only: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },

@@ -5,6 +5,18 @@
  */
 import { type RawConnection, type RawResponse, responseHeader } from './raw-http.js';
 
+/**
+ * One repository on the server under test: where requests go and the headers every request to
+ * it carries (the bearer token when the server wants one; none otherwise).
+ */
+export interface RepoTarget {
+  /** Host header value, `127.0.0.1:<port>`. */
+  host: string;
+  /** Repository name, e.g. `bench/pull`. */
+  name: string;
+  headers: Readonly<Record<string, string>>;
+}
+
 /** A request that got the wrong answer; the run aborts with this message. */
 export class BenchError extends Error {
   override name = 'BenchError';
@@ -20,6 +32,16 @@ export function requestHead(
   let head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   return `${head}\r\n`;
+}
+
+/** A request head for `repo`: its own headers (credentials) first, then `headers`. */
+export function repoHead(
+  repo: RepoTarget,
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string | number>> = {},
+): string {
+  return requestHead(method, path, repo.host, { ...repo.headers, ...headers });
 }
 
 /** Throws a BenchError unless `response.status` is `expected`. */
@@ -46,11 +68,10 @@ export function withQuery(path: string, key: string, value: string): string {
 }
 
 /** POST /v2/<repo>/blobs/uploads/ and returns the upload location (path + query). */
-export async function startUpload(conn: RawConnection, host: string, repo: string): Promise<string> {
-  const what = `POST /v2/${repo}/blobs/uploads/`;
-  const response = await conn.request(
-    requestHead('POST', `/v2/${repo}/blobs/uploads/`, host, { 'Content-Length': 0 }),
-  );
+export async function startUpload(conn: RawConnection, repo: RepoTarget): Promise<string> {
+  const path = `/v2/${repo.name}/blobs/uploads/`;
+  const what = `POST ${path}`;
+  const response = await conn.request(repoHead(repo, 'POST', path, { 'Content-Length': 0 }));
   expectStatus(response, 202, what);
   return locationPath(response, what);
 }
@@ -58,13 +79,13 @@ export async function startUpload(conn: RawConnection, host: string, repo: strin
 /** PATCH one chunk (`body` covers bytes `start`..`start + body.length - 1`); returns the next location. */
 export async function patchChunk(
   conn: RawConnection,
-  host: string,
+  repo: RepoTarget,
   location: string,
   start: number,
   body: Buffer,
 ): Promise<string> {
   const end = start + body.length - 1;
-  const head = requestHead('PATCH', location, host, {
+  const head = repoHead(repo, 'PATCH', location, {
     'Content-Type': 'application/octet-stream',
     'Content-Range': `${start}-${end}`,
     'Content-Length': body.length,
@@ -78,44 +99,39 @@ export async function patchChunk(
 /** PUT <location>?digest=… with `body` (or none) to complete an upload; expects 201. */
 export async function finishUpload(
   conn: RawConnection,
-  host: string,
+  repo: RepoTarget,
   location: string,
   digest: string,
   body?: Buffer,
 ): Promise<void> {
   const headers: Record<string, string | number> = { 'Content-Length': body ? body.length : 0 };
   if (body) headers['Content-Type'] = 'application/octet-stream';
-  const response = await conn.request(
-    requestHead('PUT', withQuery(location, 'digest', digest), host, headers),
-    {
-      ...(body ? { body } : {}),
-    },
-  );
+  const response = await conn.request(repoHead(repo, 'PUT', withQuery(location, 'digest', digest), headers), {
+    ...(body ? { body } : {}),
+  });
   expectStatus(response, 201, `PUT upload with digest ${digest}`);
 }
 
 /** Pushes a blob with the two-request flow (POST, then PUT with the whole body). */
 export async function pushBlob(
   conn: RawConnection,
-  host: string,
-  repo: string,
+  repo: RepoTarget,
   blob: Buffer,
   digest: string,
 ): Promise<void> {
-  const location = await startUpload(conn, host, repo);
-  await finishUpload(conn, host, location, digest, blob);
+  const location = await startUpload(conn, repo);
+  await finishUpload(conn, repo, location, digest, blob);
 }
 
 /** PUT /v2/<repo>/manifests/<reference>; expects 201. */
 export async function putManifest(
   conn: RawConnection,
-  host: string,
-  repo: string,
+  repo: RepoTarget,
   reference: string,
   body: Buffer,
   mediaType: string,
 ): Promise<void> {
-  const path = `/v2/${repo}/manifests/${reference}`;
-  const head = requestHead('PUT', path, host, { 'Content-Type': mediaType, 'Content-Length': body.length });
+  const path = `/v2/${repo.name}/manifests/${reference}`;
+  const head = repoHead(repo, 'PUT', path, { 'Content-Type': mediaType, 'Content-Length': body.length });
   expectStatus(await conn.request(head, { body }), 201, `PUT ${path}`);
 }

@@ -3,8 +3,9 @@
  * metric (plus p50/p99 latency where measured), with the berth/distribution ratio and whether
  * it meets the target.
  */
+import type { AuthMode } from './auth.js';
 import type { ServerReport } from './run.js';
-import type { MetricSpec } from './scenarios/types.js';
+import type { Measurement, MetricSpec } from './scenarios/types.js';
 import { type Align, renderTable } from './table.js';
 
 /** One line of the comparison. */
@@ -31,6 +32,12 @@ export function compare(
   bulkMiB: number,
 ): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
+  const latencyRows = (key: string, indent: string, b: Measurement, d: Measurement | undefined) => {
+    if (!b.latency) return;
+    const { p50Ms, p99Ms } = b.latency;
+    rows.push(row(`${key}.p50`, `${indent}p50 latency`, 'ms', p50Ms, d?.latency?.p50Ms, undefined, true));
+    rows.push(row(`${key}.p99`, `${indent}p99 latency`, 'ms', p99Ms, d?.latency?.p99Ms, undefined, true));
+  };
   for (const metric of metrics) {
     const b = berth.results[metric.key];
     const d = distribution?.results[metric.key];
@@ -46,13 +53,14 @@ export function compare(
         metric.lowerIsBetter,
       ),
     );
-    if (b.latency) {
+    latencyRows(metric.key, '  ', b, d);
+    for (const part of b.parts ?? []) {
+      const key = `${metric.key}.${part.key}`;
+      const other = d?.parts?.find((p) => p.key === part.key);
       rows.push(
-        row(`${metric.key}.p50`, '  p50 latency', 'ms', b.latency.p50Ms, d?.latency?.p50Ms, undefined, true),
+        row(key, `  ${part.title}`, part.unit, part.value, other?.value, undefined, part.lowerIsBetter),
       );
-      rows.push(
-        row(`${metric.key}.p99`, '  p99 latency', 'ms', b.latency.p99Ms, d?.latency?.p99Ms, undefined, true),
-      );
+      latencyRows(key, '    ', part, other);
     }
   }
   return rows;
@@ -92,17 +100,26 @@ function formatVerdict(row: ComparisonRow): string {
   return row.met ? 'met' : 'MISSED';
 }
 
-/** The printed table: with distribution columns when `compared`, else Berth and the target only. */
-export function renderComparison(rows: readonly ComparisonRow[], compared: boolean): string {
+/**
+ * The printed table: with distribution columns when `compared`, else Berth and the target only.
+ * `berthAuth` other than none labels the Berth column, and the distribution one as without auth.
+ */
+export function renderComparison(
+  rows: readonly ComparisonRow[],
+  compared: boolean,
+  berthAuth: AuthMode = 'none',
+): string {
+  const berth = berthAuth === 'none' ? 'berth' : `berth (${berthAuth} auth)`;
+  const distribution = berthAuth === 'none' ? 'distribution' : 'distribution (no auth)';
   if (!compared) {
-    const header = ['scenario', 'berth', 'target vs distribution'];
+    const header = ['scenario', berth, 'target vs distribution'];
     return renderTable(
       header,
       rows.map((r) => [r.title, formatValue(r.berth, r.unit), formatTarget(r)]),
       ['left', 'right', 'left'],
     );
   }
-  const header = ['scenario', 'berth', 'distribution', 'berth/distribution', 'target', 'verdict'];
+  const header = ['scenario', berth, distribution, 'berth/distribution', 'target', 'verdict'];
   const align: Align[] = ['left', 'right', 'right', 'right', 'left', 'left'];
   return renderTable(
     header,

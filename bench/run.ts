@@ -1,12 +1,17 @@
 /** Benchmarks one server: start it, run the selected scenarios in order, read peak RSS, stop it. */
 import { performance } from 'node:perf_hooks';
+import { type AuthMode, fetchToken } from './auth.js';
 import { cpuSeconds, syncDisks } from './child.js';
+import { openConnection } from './raw-http.js';
+import { BenchError, type RepoTarget } from './registry-client.js';
 import type { Measurement, Scenario, ScenarioContext } from './scenarios/types.js';
-import { type ServerKind, startServer } from './servers.js';
+import { type ServerKind, type ServerUnderTest, startServer } from './servers.js';
 
 /** Everything measured on one server. */
 export interface ServerReport {
   kind: ServerKind;
+  /** The auth the server ran with (distribution: always none). */
+  auth: AuthMode;
   /** Measurements by metric key (peak RSS included when selected). */
   results: Record<string, Measurement>;
   /** Share of one CPU core the harness itself used during each scenario, by key. */
@@ -20,11 +25,43 @@ export interface ServerReport {
 }
 
 /** Run settings shared by all scenarios. */
-export type RunSettings = Omit<ScenarioContext, 'port' | 'host' | 'log'>;
+export type RunSettings = Omit<ScenarioContext, 'port' | 'host' | 'log' | 'auth' | 'repository'>;
 
-/** Starts `kind`, runs `scenarios`, then stops it; peak RSS is recorded when `withPeakRss`. */
+/**
+ * The repositories a server's scenarios may use: without auth any name, with auth only those
+ * a token was fetched for (by `authorize`, before each scenario starts, as a client logs in
+ * before it pulls), so a scenario that forgot to declare one fails loudly instead of with 401s.
+ */
+function repositories(server: ServerUnderTest) {
+  const tokens = new Map<string, string>();
+  return {
+    async authorize(names: readonly string[]): Promise<void> {
+      const auth = server.auth;
+      const missing = names.filter((name) => !tokens.has(name));
+      if (!auth || missing.length === 0) return;
+      const conn = await openConnection(server.port);
+      try {
+        for (const name of missing) tokens.set(name, await fetchToken(conn, server.host, auth.admin, name));
+      } finally {
+        conn.close();
+      }
+    },
+    target(name: string): RepoTarget {
+      if (!server.auth) return { host: server.host, name, headers: {} };
+      const token = tokens.get(name);
+      if (token === undefined) throw new BenchError(`no token for ${name}: the scenario does not list it`);
+      return { host: server.host, name, headers: { Authorization: `Bearer ${token}` } };
+    },
+  };
+}
+
+/**
+ * Starts `kind` (Berth with `authMode`, distribution without auth), runs `scenarios`, then
+ * stops it; peak RSS is recorded when `withPeakRss`.
+ */
 export async function benchmarkServer(
   kind: ServerKind,
+  authMode: AuthMode,
   scenarios: readonly Scenario[],
   withPeakRss: boolean,
   settings: RunSettings,
@@ -32,17 +69,35 @@ export async function benchmarkServer(
   log: (message: string) => void,
 ): Promise<ServerReport> {
   syncDisks();
-  log(`[${kind}] starting`);
-  const server = await startServer(kind, projectRoot);
+  const auth = kind === 'berth' ? authMode : 'none';
+  log(`[${kind}] starting${auth === 'none' ? '' : ` with ${auth} auth`}`);
+  const server = await startServer(kind, projectRoot, auth, log);
   log(`[${kind}] ready on ${server.host} (pid ${server.child.pid})`);
   const results: Record<string, Measurement> = {};
   const clientCpuPercent: Record<string, number> = {};
   const serverCpuPercent: Record<string, number> = {};
-  const ctx: ScenarioContext = { ...settings, port: server.port, host: server.host, log };
+  const repos = repositories(server);
+  const ctx: ScenarioContext = {
+    ...settings,
+    port: server.port,
+    host: server.host,
+    auth: server.auth,
+    repository: repos.target,
+    log,
+  };
   try {
     for (const scenario of scenarios) {
+      if (scenario.needsAuth && !server.auth) {
+        log(`[${kind}] skipping ${scenario.key}: it needs token auth`);
+        continue;
+      }
       log(`[${kind}] ${scenario.title(settings.bulkBytes / 1024 / 1024)}`);
       syncDisks();
+      try {
+        await repos.authorize(scenario.repositories);
+      } catch (error) {
+        throw new Error(`[${kind}] fetching tokens for ${scenario.key} failed: ${(error as Error).message}`);
+      }
       const cpuBefore = process.cpuUsage();
       const serverCpuBefore = cpuSeconds(server.child.pid);
       const wallBefore = performance.now();
@@ -71,12 +126,21 @@ export async function benchmarkServer(
   const exitStatus = server.child.exitStatus() ?? 'unknown';
   if (withPeakRss) log(`[${kind}] peak RSS ${(results['peak-rss'] as Measurement).value.toFixed(1)} MiB`);
   log(`[${kind}] stopped (${exitStatus})`);
-  return { kind, results, clientCpuPercent, serverCpuPercent, exitStatus, output: server.child.output() };
+  return {
+    kind,
+    auth,
+    results,
+    clientCpuPercent,
+    serverCpuPercent,
+    exitStatus,
+    output: server.child.output(),
+  };
 }
 
 function describe(measurement: Measurement, unit: string): string {
   const latency = measurement.latency
     ? `, p50 ${measurement.latency.p50Ms.toFixed(2)} ms, p99 ${measurement.latency.p99Ms.toFixed(2)} ms`
     : '';
-  return `${measurement.value.toFixed(1)} ${unit}${latency}`;
+  const parts = (measurement.parts ?? []).map((part) => `; ${part.title}: ${describe(part, part.unit)}`);
+  return `${measurement.value.toFixed(1)} ${unit}${latency}${parts.join('')}`;
 }

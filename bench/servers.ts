@@ -1,7 +1,8 @@
 /**
  * Starting and stopping the registries under test: Berth (`./bin/berth serve`) and CNCF
  * distribution (`docker-registry serve`), each as a child process on a free 127.0.0.1 port
- * with a fresh temporary data directory that is removed when the server stops.
+ * with a fresh temporary data directory that is removed when the server stops. Berth may run
+ * with token auth (`--auth token`); distribution always runs without.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type AuthMode, type BenchAuth, prepareTokenAuth } from './auth.js';
 import { type ChildHandle, peakRssMiB, spawnChild } from './child.js';
 import { openConnection } from './raw-http.js';
 import { requestHead } from './registry-client.js';
@@ -26,6 +28,8 @@ export interface ServerUnderTest {
   /** Host header value, `127.0.0.1:<port>`. */
   host: string;
   child: ChildHandle;
+  /** The policy's accounts when the server runs with token auth. */
+  auth: BenchAuth | undefined;
   /** Reads peak RSS, stops the process and removes its data; resolves with the peak RSS in MiB. */
   stop(): Promise<number>;
 }
@@ -82,13 +86,24 @@ function distributionConfig(rootDirectory: string, port: number): string {
   ].join('\n');
 }
 
-/** Starts `kind` and resolves once GET /v2/ answers 200. `projectRoot` holds bin/berth. */
-export async function startServer(kind: ServerKind, projectRoot: string): Promise<ServerUnderTest> {
+/**
+ * Starts `kind` and resolves once GET /v2/ answers (200, or 401 with token auth, which also
+ * shows auth is on). `projectRoot` holds bin/berth; `authMode` applies to Berth only.
+ */
+export async function startServer(
+  kind: ServerKind,
+  projectRoot: string,
+  authMode: AuthMode,
+  log: (message: string) => void,
+): Promise<ServerUnderTest> {
   const workDir = await mkdtemp(join(tmpdir(), `berth-bench-${kind}-`));
   const dataDir = join(workDir, 'data');
   const port = await freePort();
   let child: ChildHandle;
+  let auth: BenchAuth | undefined;
   if (kind === 'berth') {
+    const tokenAuth = authMode === 'token' ? await prepareTokenAuth(workDir, log) : undefined;
+    auth = tokenAuth?.auth;
     child = spawnChild(join(projectRoot, 'bin', 'berth'), ['serve'], projectRoot, {
       ...cleanEnv('BERTH_'),
       BERTH_HTTP_ADDR: `127.0.0.1:${port}`,
@@ -98,6 +113,7 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
       BERTH_LOG_ACCESSLOG_DISABLED: 'true',
       BERTH_LOG_LEVEL: 'warn',
       BERTH_HTTP_DRAINTIMEOUT: '5s',
+      ...tokenAuth?.env,
     });
   } else {
     const configFile = join(workDir, 'config.yml');
@@ -110,6 +126,7 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
     port,
     host,
     child,
+    auth,
     async stop() {
       running.delete(server);
       let peak = Number.NaN;
@@ -124,7 +141,7 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
   };
   running.add(server);
   try {
-    await waitUntilReady(child, port, '/v2/', kind);
+    await waitUntilReady(child, port, '/v2/', kind, auth ? 401 : 200);
   } catch (error) {
     await server.stop();
     throw error;
@@ -132,12 +149,13 @@ export async function startServer(kind: ServerKind, projectRoot: string): Promis
   return server;
 }
 
-/** Polls GET `path` every 50 ms until it answers 200; fails if the child exits or 30 s pass. */
+/** Polls GET `path` every 50 ms until it answers `status`; fails if the child exits or 30 s pass. */
 export async function waitUntilReady(
   child: ChildHandle,
   port: number,
   path: string,
   name: string,
+  status = 200,
 ): Promise<void> {
   const deadline = Date.now() + 30_000;
   const head = requestHead('GET', path, `127.0.0.1:${port}`);
@@ -150,7 +168,7 @@ export async function waitUntilReady(
       const conn = await openConnection(port);
       try {
         const response = await conn.request(head);
-        if (response.status === 200) return;
+        if (response.status === status) return;
         lastProblem = `GET ${path} answered ${response.status}`;
       } finally {
         conn.close();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256Digest } from '../data.js';
 import { runClosedLoop } from '../load.js';
 import { openConnection, responseHeader } from '../raw-http.js';
-import { BenchError, expectStatus, pushBlob, requestHead } from '../registry-client.js';
+import { BenchError, expectStatus, pushBlob, repoHead } from '../registry-client.js';
 import type { Scenario } from './types.js';
 
 const REPO = 'bench/blob-head';
@@ -16,14 +16,16 @@ export const blobHead: Scenario = {
   unit: 'req/s',
   target: 5,
   lowerIsBetter: false,
+  repositories: [REPO],
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const blob = randomBytes(BLOB_SIZE);
     const digest = sha256Digest(blob);
     const path = `/v2/${REPO}/blobs/${digest}`;
-    const head = Buffer.from(requestHead('HEAD', path, ctx.host), 'latin1');
+    const head = Buffer.from(repoHead(repo, 'HEAD', path), 'latin1');
     const setup = await openConnection(ctx.port);
     try {
-      await pushBlob(setup, ctx.host, REPO, blob, digest);
+      await pushBlob(setup, repo, blob, digest);
       const response = await setup.request(head, { headOnly: true });
       expectStatus(response, 200, `HEAD ${path}`);
       const length = responseHeader(response, 'content-length');

@@ -17,11 +17,13 @@ export const chunkedPush: Scenario = {
   unit: 'MB/s',
   target: 2,
   lowerIsBetter: false,
+  repositories: [REPO],
   prepare(bulkBytes) {
     const payload = bulkPayload(bulkBytes);
     for (let run = 0; run < BULK_RUNS; run++) payload.stamp(11 + run);
   },
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const payload = bulkPayload(ctx.bulkBytes);
     const { buffer } = payload;
     const conn = await openConnection(ctx.port);
@@ -29,17 +31,17 @@ export const chunkedPush: Scenario = {
       return await medianOfRuns(ctx.log, async (run) => {
         const digest = payload.stamp(11 + run);
         const started = performance.now();
-        let location = await startUpload(conn, ctx.host, REPO);
+        let location = await startUpload(conn, repo);
         for (let start = 0; start < buffer.length; start += CHUNK_SIZE) {
           location = await patchChunk(
             conn,
-            ctx.host,
+            repo,
             location,
             start,
             buffer.subarray(start, start + CHUNK_SIZE),
           );
         }
-        await finishUpload(conn, ctx.host, location, digest);
+        await finishUpload(conn, repo, location, digest);
         return megabytesPerSecond(buffer.length, performance.now() - started);
       });
     } finally {

@@ -6,6 +6,7 @@ import { manifestPut } from './manifest-put.js';
 import { monolithicPush } from './monolithic-push.js';
 import { pull } from './pull.js';
 import { smallBlobPush } from './small-blob-push.js';
+import { tokenIssue } from './token-issue.js';
 import type { MetricSpec, Scenario } from './types.js';
 
 /** The load scenarios, in the order they run. */
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   manifestPut,
   manifestGet,
   blobHead,
+  tokenIssue,
 ];
 
 /** Peak RSS of the server over the whole run, read from /proc just before it stops. */

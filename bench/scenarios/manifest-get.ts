@@ -2,7 +2,7 @@
 import { runClosedLoop } from '../load.js';
 import { imageManifest, OCI_MANIFEST, pushImageBlobs } from '../oci.js';
 import { openConnection } from '../raw-http.js';
-import { putManifest, requestHead } from '../registry-client.js';
+import { putManifest, repoHead } from '../registry-client.js';
 import type { Scenario } from './types.js';
 
 const REPO = 'bench/manifest-get';
@@ -15,17 +15,19 @@ export const manifestGet: Scenario = {
   unit: 'req/s',
   target: 5,
   lowerIsBetter: false,
+  repositories: [REPO],
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const setup = await openConnection(ctx.port);
     let manifest: Buffer;
     try {
-      manifest = imageManifest(await pushImageBlobs(setup, ctx.host, REPO), { 'org.example.bench': 'get' });
-      await putManifest(setup, ctx.host, REPO, TAG, manifest, OCI_MANIFEST);
+      manifest = imageManifest(await pushImageBlobs(setup, repo), { 'org.example.bench': 'get' });
+      await putManifest(setup, repo, TAG, manifest, OCI_MANIFEST);
     } finally {
       setup.close();
     }
     const path = `/v2/${REPO}/manifests/${TAG}`;
-    const head = Buffer.from(requestHead('GET', path, ctx.host, { Accept: OCI_MANIFEST }), 'latin1');
+    const head = Buffer.from(repoHead(repo, 'GET', path, { Accept: OCI_MANIFEST }), 'latin1');
     const request = {
       head,
       headOnly: false,

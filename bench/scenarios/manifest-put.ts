@@ -16,14 +16,16 @@ export const manifestPut: Scenario = {
   unit: 'manifests/s',
   target: 2,
   lowerIsBetter: false,
+  repositories: [REPO],
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const setup = await openConnection(ctx.port);
-    const blobs = await pushImageBlobs(setup, ctx.host, REPO).finally(() => setup.close());
+    const blobs = await pushImageBlobs(setup, repo).finally(() => setup.close());
     const manifests = Array.from({ length: MANIFEST_COUNT }, (_, i) =>
       imageManifest(blobs, { 'org.example.bench.index': String(i) }),
     );
     const result = await runTasks(ctx.port, MANIFEST_COUNT, CONCURRENCY, (conn, i) =>
-      putManifest(conn, ctx.host, REPO, `tag-${i}`, manifests[i] as Buffer, OCI_MANIFEST),
+      putManifest(conn, repo, `tag-${i}`, manifests[i] as Buffer, OCI_MANIFEST),
     );
     return { value: result.operations / (result.elapsedMs / 1000), latency: result.latency };
   },

@@ -16,19 +16,21 @@ export const monolithicPush: Scenario = {
   unit: 'MB/s',
   target: 2,
   lowerIsBetter: false,
+  repositories: [REPO],
   prepare(bulkBytes) {
     const payload = bulkPayload(bulkBytes);
     for (let run = 0; run < BULK_RUNS; run++) payload.stamp(1 + run);
   },
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const payload = bulkPayload(ctx.bulkBytes);
     const conn = await openConnection(ctx.port);
     try {
       return await medianOfRuns(ctx.log, async (run) => {
         const digest = payload.stamp(1 + run);
         const started = performance.now();
-        const location = await startUpload(conn, ctx.host, REPO);
-        await finishUpload(conn, ctx.host, location, digest, payload.buffer);
+        const location = await startUpload(conn, repo);
+        await finishUpload(conn, repo, location, digest, payload.buffer);
         return megabytesPerSecond(payload.buffer.length, performance.now() - started);
       });
     } finally {

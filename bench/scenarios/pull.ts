@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { bulkPayload } from '../data.js';
 import { openConnection } from '../raw-http.js';
-import { BenchError, expectStatus, pushBlob, requestHead } from '../registry-client.js';
+import { BenchError, expectStatus, pushBlob, repoHead } from '../registry-client.js';
 import { megabytesPerSecond } from '../stats.js';
 import { medianOfRuns } from './bulk.js';
 import type { Scenario } from './types.js';
@@ -17,18 +17,20 @@ export const pull: Scenario = {
   unit: 'MB/s',
   target: 1,
   lowerIsBetter: false,
+  repositories: [REPO],
   prepare(bulkBytes) {
     bulkPayload(bulkBytes).stamp(21);
   },
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const payload = bulkPayload(ctx.bulkBytes);
     const size = payload.buffer.length;
     const conn = await openConnection(ctx.port, { readBufferSize: READ_BUFFER_SIZE });
     try {
       const digest = payload.stamp(21);
-      await pushBlob(conn, ctx.host, REPO, payload.buffer, digest);
+      await pushBlob(conn, repo, payload.buffer, digest);
       const path = `/v2/${REPO}/blobs/${digest}`;
-      const head = requestHead('GET', path, ctx.host);
+      const head = repoHead(repo, 'GET', path);
       return await medianOfRuns(ctx.log, async () => {
         const started = performance.now();
         const response = await conn.request(head);

@@ -16,13 +16,15 @@ export const smallBlobPush: Scenario = {
   unit: 'blobs/s',
   target: 3,
   lowerIsBetter: false,
+  repositories: [REPO],
   prepare() {
     blobPack(BLOB_COUNT, BLOB_SIZE);
   },
   async run(ctx) {
+    const repo = ctx.repository(REPO);
     const { blobs, digests } = blobPack(BLOB_COUNT, BLOB_SIZE);
     const result = await runTasks(ctx.port, BLOB_COUNT, CONCURRENCY, (conn, i) =>
-      pushBlob(conn, ctx.host, REPO, blobs[i] as Buffer, digests[i] as string),
+      pushBlob(conn, repo, blobs[i] as Buffer, digests[i] as string),
     );
     return { value: result.operations / (result.elapsedMs / 1000), latency: result.latency };
   },

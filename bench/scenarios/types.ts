@@ -1,4 +1,6 @@
 /** The shapes shared by scenarios, the runner and the report. */
+import type { BenchAuth } from '../auth.js';
+import type { RepoTarget } from '../registry-client.js';
 import type { LatencySummary } from '../stats.js';
 
 /** What a scenario needs to know about the server and the run options. */
@@ -12,8 +14,27 @@ export interface ScenarioContext {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** The accounts of the server's policy when it runs with token auth; undefined without auth. */
+  auth: BenchAuth | undefined;
+  /**
+   * Repository `name` of the scenario's `repositories`, with the token the runner fetched for
+   * it before the scenario started (no headers without auth).
+   */
+  repository(name: string): RepoTarget;
   /** Progress output (stderr). */
   log(message: string): void;
+}
+
+/** A further figure of a scenario that measures more than one thing; reported under its headline. */
+export interface MeasurementPart {
+  /** Appended to the scenario key (`<scenario>.<key>`) in the JSON. */
+  key: string;
+  title: string;
+  unit: string;
+  value: number;
+  lowerIsBetter: boolean;
+  samples?: number[];
+  latency?: LatencySummary;
 }
 
 /** One scenario's result on one server. */
@@ -23,6 +44,7 @@ export interface Measurement {
   /** Per-run values, for the median-of-runs scenarios. */
   samples?: number[];
   latency?: LatencySummary;
+  parts?: MeasurementPart[];
 }
 
 /** A reported metric: how to label it and what Berth should achieve against distribution. */
@@ -32,14 +54,18 @@ export interface MetricSpec {
   /** Row label; bulk scenarios mention the size. */
   title(bulkMiB: number): string;
   unit: string;
-  /** The target ratio berth/distribution. */
-  target: number;
+  /** The target ratio berth/distribution; undefined when distribution has no counterpart. */
+  target: number | undefined;
   /** True when smaller numbers are better (memory); the target is then an upper bound. */
   lowerIsBetter: boolean;
 }
 
 /** A metric measured by running load against the server. */
 export interface Scenario extends MetricSpec {
+  /** Every repository the scenario uses; with auth, the runner fetches a token for each first. */
+  repositories: readonly string[];
+  /** Only meaningful against a server with token auth; skipped on others. */
+  needsAuth?: boolean;
   /** Generates payloads and their digests up front, before any server runs. */
   prepare?(bulkBytes: number): void;
   run(ctx: ScenarioContext): Promise<Measurement>;

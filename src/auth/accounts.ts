@@ -32,6 +32,7 @@ export function createAccounts(
 ): Accounts {
   const key = randomBytes(32);
   const verified = new Map<string, number>();
+  const checking = new Map<string, Promise<boolean>>();
   const passwordHash = (name: string) => policy.users.get(name)?.password ?? htpasswd.get(name);
   const robotOf = (subject: string) => {
     const robot = subject.startsWith(ROBOT_PREFIX)
@@ -58,7 +59,14 @@ export function createAccounts(
       const memo = createHmac('sha256', key).update(`${username}\0${password}\0${hash}`).digest('base64');
       const until = verified.get(memo);
       if (hash !== undefined && until !== undefined && until > now()) return lookup(username);
-      if (!(await verifyPassword(password, hash))) return undefined;
+      // Parallel requests with the same new credentials (a client opening several
+      // connections) share one bcrypt run instead of each paying for its own.
+      let check = checking.get(memo);
+      if (!check) {
+        check = verifyPassword(password, hash).finally(() => checking.delete(memo));
+        checking.set(memo, check);
+      }
+      if (!(await check)) return undefined;
       if (verified.size >= REMEMBER_MAX) verified.clear();
       verified.set(memo, now() + REMEMBER_MS);
       return lookup(username);

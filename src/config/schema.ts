@@ -230,7 +230,7 @@ export const KEYS: readonly KeySpec[] = [
     key: 'auth.token.algorithm',
     expects: 'RS256 or ES256',
     parse: oneOf('RS256', 'ES256'),
-    default: 'RS256',
+    default: 'ES256',
   },
   { key: 'auth.token.expiration', expects: 'a duration', parse: parseDuration, default: 300_000 },
   {

@@ -66,6 +66,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     root,
     config,
     logs,
+    async stop() {
+      await proxy?.close();
+      await instance.stop();
+    },
     async close() {
       await proxy?.close();
       await instance.stop();

@@ -63,7 +63,8 @@ describe('token auth with the built-in token server', () => {
         auth: {
           mode: 'token',
           policy: policyFile,
-          token: { signingkey: keyFile() },
+          // RS256 so the hostile-token cases can include HS256 keyed with an RSA public key.
+          token: { signingkey: keyFile(), algorithm: 'RS256' },
         },
       },
     });
@@ -306,7 +307,13 @@ describe('token auth: OAuth2 POST, refresh tokens, reloads and key rotation', ()
     dir = await tempDir('berth-auth-');
     policyFile = await writePolicy(dir, await policyText());
     server = await startTestServer({
-      config: { auth: { mode: 'token', policy: policyFile, token: { signingkey: join(dir, 'key.pem') } } },
+      config: {
+        auth: {
+          mode: 'token',
+          policy: policyFile,
+          token: { signingkey: join(dir, 'key.pem'), algorithm: 'RS256' },
+        },
+      },
     });
   });
   after(async () => {
@@ -398,7 +405,11 @@ describe('token auth: OAuth2 POST, refresh tokens, reloads and key rotation', ()
         auth: {
           mode: 'token',
           policy: policyFile,
-          token: { signingkey: join(dir, 'new-key.pem'), verifykeys: [join(dir, 'key.pem')] },
+          token: {
+            signingkey: join(dir, 'new-key.pem'),
+            verifykeys: [join(dir, 'key.pem')],
+            algorithm: 'RS256',
+          },
         },
       },
     });

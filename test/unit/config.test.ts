@@ -105,8 +105,8 @@ describe('configuration', () => {
       /c\.yml: unknown key storage\.filesytem \(did you mean storage\.filesystem\?\)/,
     );
     assert.throws(
-      () => buildConfig({ auth: { htpasswd: { file: '/x' } } }, {}, 'c.yml'),
-      /unknown key auth\.htpasswd\.file \(did you mean auth\.htpasswd\.path\?\)/,
+      () => buildConfig({ auth: { htpasswd: { pth: '/x' } } }, {}, 'c.yml'),
+      /unknown key auth\.htpasswd\.pth \(did you mean auth\.htpasswd\.path\?\)/,
     );
     assert.throws(
       () => buildConfig({}, { BERTH_HTTP_ADRR: ':1' }, 'c.yml'),
