@@ -31,7 +31,13 @@ describe('token auth with an external issuer', () => {
       config: {
         auth: {
           mode: 'token',
-          token: { realm: REALM, service: SERVICE, issuer: ISSUER, rootcertbundle: bundle },
+          token: {
+            realm: REALM,
+            service: SERVICE,
+            issuer: ISSUER,
+            rootcertbundle: bundle,
+            algorithm: 'RS256',
+          },
         },
       },
     });
