@@ -1,6 +1,7 @@
 /**
- * The `berth` command line: dispatches to subcommands and turns configuration errors into a
- * clear message and exit code 2 instead of a stack trace.
+ * The `berth` command line: dispatches to subcommands and turns their failures into a clear
+ * message instead of a stack trace: exit code 1 for usage errors and refusals, 2 for an
+ * invalid configuration or policy file.
  */
 import { PolicyError } from '../auth/policy.js';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -74,7 +75,7 @@ export async function main(args: string[], out = process.stdout, err = process.s
       err.write(`berth: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof PolicyError) {
+    if (error instanceof ConfigError || error instanceof PolicyError) {
       err.write(`berth: ${error.message}\n`);
       return 2;
     }
@@ -82,21 +83,19 @@ export async function main(args: string[], out = process.stdout, err = process.s
   }
 }
 
-class UsageError extends Error {}
-
 function configOption(args: string[]): string | undefined {
   let file = process.env.BERTH_CONFIG || undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--config' || arg === '-c') {
       file = args[++i];
-      if (!file) throw new UsageError('--config needs a file name');
+      if (!file) throw new CliError('--config needs a file name');
     } else if (arg.startsWith('--config=')) {
       file = arg.slice('--config='.length);
     } else if (arg === '-h' || arg === '--help') {
-      throw new UsageError(`usage: berth serve [--config FILE]`);
+      throw new CliError(`usage: berth serve [--config FILE]`);
     } else {
-      throw new UsageError(`serve: unexpected argument "${arg}"`);
+      throw new CliError(`serve: unexpected argument "${arg}"`);
     }
   }
   return file;
@@ -104,7 +103,7 @@ function configOption(args: string[]): string | undefined {
 
 async function configCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, file, ...extra] = args;
-  if (sub !== 'check' || !file || extra.length > 0) throw new UsageError('usage: berth config check FILE');
+  if (sub !== 'check' || !file || extra.length > 0) throw new CliError('usage: berth config check FILE');
   const { warnings } = await loadConfig(file, process.env);
   for (const warning of warnings) out.write(`warning: ${warning}\n`);
   out.write(`${file}: configuration is valid\n`);

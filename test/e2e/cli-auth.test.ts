@@ -1,33 +1,19 @@
 /** The account commands of the `berth` command line, run as a user runs them. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parsePolicy } from '../../src/auth/policy.js';
 import { verifyPassword } from '../../src/auth/secrets.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
-import { BERTH_BIN } from './helpers/berth-process.js';
-import type { RunResult } from './helpers/run.js';
+import { BERTH_BIN, startBerthProcess } from './helpers/berth-process.js';
+import { type RunResult, run } from './helpers/run.js';
 
 const cleanEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
 
 /** Runs `berth args` with `input` on its standard input. */
 function berth(args: string[], input: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BERTH_BIN, args, { env: cleanEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => {
-      stdout += data.toString();
-    });
-    child.stderr.on('data', (data: Buffer) => {
-      stderr += data.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return run(BERTH_BIN, args, { env: cleanEnv, input });
 }
 
 describe('berth user and token commands', () => {
@@ -62,4 +48,41 @@ describe('berth user and token commands', () => {
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /^berth: not a JWT: expected three parts separated by "\.", found 1\n$/);
   });
+
+  it('SIGHUP makes berth serve reload the policy instead of ending it', async () => {
+    const file = path.join(dir, 'hup', 'policy.yml');
+    assert.equal(
+      (await berth(['user', 'add', 'carol', '--policy', file, '--password-stdin'], 'carol-pass-1\n')).code,
+      0,
+    );
+    const server = await startBerthProcess({
+      env: {
+        BERTH_AUTH_MODE: 'token',
+        BERTH_AUTH_POLICY: file,
+        BERTH_AUTH_TOKEN_SIGNINGKEY: path.join(dir, 'hup', 'key.pem'),
+      },
+    });
+    try {
+      const login = () =>
+        fetch(`${server.url}/auth/token?service=berth`, {
+          headers: { Authorization: `Basic ${Buffer.from('carol:carol-pass-1').toString('base64')}` },
+        });
+      assert.equal((await login()).status, 200);
+      server.child.kill('SIGHUP');
+      await waitFor(() => server.logs.some((line) => line.includes('auth policy reloaded')));
+      assert.ok(server.logs.some((line) => line.includes('SIGHUP: reloading the auth policy')));
+      assert.equal(server.child.exitCode, null, 'still running');
+      assert.equal((await login()).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -47,7 +47,8 @@ describe('berth CLI', () => {
       /bad\.yml: storage\.delete\.enabled: expected true or false, got "sometimes"/,
     );
     const usage = await run(BERTH_BIN, ['config', 'check'], { env: cleanEnv });
-    assert.equal(usage.code, 2);
+    assert.equal(usage.code, 1, 'a usage error, not a bad configuration');
+    assert.match(usage.stderr, /usage: berth config check FILE/);
   });
 
   it('serve refuses a bad environment override with a message naming the variable', async () => {
