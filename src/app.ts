@@ -30,6 +30,11 @@ export interface AppOptions {
 export function createApp({ registry, logger, metrics, auth, config }: AppOptions): Koa<BerthState> {
   const app = new Koa<BerthState>();
   app.silent = true;
+  // Behind a reverse proxy the client's address (login limits, logs) and the scheme and host
+  // it used (the token realm) come from X-Forwarded-*. Only the last hop is taken: it is the
+  // one the trusted proxy added; anything before it the client could have written.
+  app.proxy = config.http.trustproxy;
+  app.maxIpsCount = 1;
   app.on('error', (err: unknown) => {
     // Errors Koa sees after a response started (a client gone mid-download); not actionable.
     logger.debug('response stream error', { error: err });

@@ -17,6 +17,8 @@ export interface BerthConfig {
     addr: string;
     draintimeout: number;
     headers: Record<string, string[]>;
+    /** Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front. */
+    trustproxy: boolean;
   };
   storage: {
     driver: 'filesystem';
@@ -168,6 +170,7 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'http.addr', expects: 'host:port', parse: address, default: '0.0.0.0:5000' },
   { key: 'http.draintimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.headers', expects: 'a map of header name to values', parse: headers, default: {} },
+  { key: 'http.trustproxy', expects: 'true or false', parse: boolean, default: false },
   { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
   {
     key: 'storage.filesystem.rootdirectory',

@@ -467,6 +467,86 @@ describe('token auth: failed logins are rate-limited', () => {
   });
 });
 
+describe('token auth behind a trusted reverse proxy', () => {
+  let server: TestServer;
+  let dir: string;
+
+  before(async () => {
+    dir = await tempDir('berth-auth-');
+    const policy = await writePolicy(dir, await policyText());
+    server = await startTestServer({
+      config: {
+        http: { trustproxy: true },
+        auth: {
+          mode: 'token',
+          policy,
+          token: { signingkey: join(dir, 'key.pem') },
+          loginlimit: { failures: 2 },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await removeDir(dir);
+  });
+
+  it('derives the realm from X-Forwarded-Proto and -Host', async () => {
+    const res = await request(server.directUrl)
+      .get('/v2/')
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', 'registry.example.com')
+      .expect(401);
+    assert.equal(
+      challengeParams(res.headers['www-authenticate']).realm,
+      'https://registry.example.com/auth/token',
+    );
+  });
+
+  it('limits logins per client address from the last X-Forwarded-For hop, which a client cannot forge', async () => {
+    const attempt = (forwardedFor: string, password: string) =>
+      tokenRequest(server.directUrl, [], ['alice', password]).set('X-Forwarded-For', forwardedFor);
+    await attempt('10.0.0.1', 'wrong').expect(401);
+    // The client wrote 10.0.0.9 itself; the proxy appended the address it saw.
+    await request(server.directUrl)
+      .get('/auth/token?service=berth')
+      .set('Authorization', basic('bob', 'wrong'))
+      .set('X-Forwarded-For', '10.0.0.9, 10.0.0.1')
+      .expect(401);
+    await request(server.directUrl)
+      .get('/auth/token?service=berth')
+      .set('Authorization', basic('bob', PASSWORDS.bob))
+      .set('X-Forwarded-For', '10.0.0.1')
+      .expect(429);
+    await request(server.directUrl)
+      .get('/auth/token?service=berth')
+      .set('Authorization', basic('bob', PASSWORDS.bob))
+      .set('X-Forwarded-For', '10.0.0.2')
+      .expect(200);
+  });
+});
+
+describe('token auth directly exposed', () => {
+  it('ignores X-Forwarded-* unless http.trustproxy is on', async () => {
+    const dir = await tempDir('berth-auth-');
+    const policy = await writePolicy(dir, await policyText());
+    const server = await startTestServer({
+      config: { auth: { mode: 'token', policy, token: { signingkey: join(dir, 'key.pem') } } },
+    });
+    try {
+      const res = await request(server.directUrl)
+        .get('/v2/')
+        .set('X-Forwarded-Proto', 'https')
+        .set('X-Forwarded-Host', 'evil.example.com')
+        .expect(401);
+      assert.equal(challengeParams(res.headers['www-authenticate']).realm, `${server.directUrl}/auth/token`);
+    } finally {
+      await server.close();
+      await removeDir(dir);
+    }
+  });
+});
+
 function withoutExpiry(payload: Record<string, unknown>): Record<string, unknown> {
   const { exp: _exp, ...rest } = payload;
   return rest;
