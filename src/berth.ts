@@ -38,7 +38,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     cache: config.storage.cache.blobdescriptor,
     onTransfer: metrics.uploadTransfer,
   });
-  const auth = await createAuth(config.auth, root, logger);
+  const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
   const server = await startServer(app, config.http.addr);
   const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);

@@ -31,6 +31,18 @@ export interface Caller {
   lists(repository: string): boolean;
 }
 
+/** What auth reports for metrics. */
+export type AuthEvent =
+  | 'login_success'
+  | 'login_failure'
+  | 'login_limited'
+  | 'token_issued'
+  | 'token_invalid'
+  | 'access_denied';
+
+/** Receives auth events (the metrics counter in production). */
+export type ObserveAuth = (event: AuthEvent) => void;
+
 /** One auth mode. */
 export interface Authorizer {
   authorize(request: AuthRequest, need: Need): Promise<Caller>;

@@ -5,32 +5,33 @@
  * get 403 DENIED.
  */
 import { RegistryError } from '../registry/errors.js';
-import { type Authorizer, type Caller, challengeHeader, type Need } from './authorizer.js';
-import { basicCredentials, login } from './login.js';
-import type { LoginLimiter } from './login-limiter.js';
+import { type Authorizer, type Caller, challengeHeader, type Need, type ObserveAuth } from './authorizer.js';
+import { basicCredentials, type Login } from './login.js';
 import { ANONYMOUS, type Identity, type Permissions, subjectOf } from './permissions.js';
 import type { PolicySource } from './policy-source.js';
 
 /** Options of basicAuthorizer. */
 export interface BasicModeOptions {
   source: PolicySource;
-  limiter: LoginLimiter;
+  login: Login;
+  observe: ObserveAuth;
   /** The realm of the Basic challenge. */
   realm: string;
 }
 
 /** The basic-mode authorizer. */
-export function basicAuthorizer({ source, limiter, realm }: BasicModeOptions): Authorizer {
+export function basicAuthorizer({ source, login, observe, realm }: BasicModeOptions): Authorizer {
   const challenge = { 'WWW-Authenticate': challengeHeader('Basic', { realm, charset: 'UTF-8' }) };
   return {
     async authorize(request, need) {
       const { accounts, permissions } = source.current();
       const credentials = basicCredentials(request.authorization);
       const identity = credentials
-        ? await login(accounts, limiter, { ...credentials, remote: request.remote }, challenge)
+        ? await login(accounts, { ...credentials, remote: request.remote }, challenge)
         : ANONYMOUS;
       const caller = callerOf(identity, permissions);
       if (allowed(need, identity, caller)) return caller;
+      observe('access_denied');
       if (identity.kind === 'anonymous')
         throw new RegistryError('UNAUTHORIZED', 'authentication required', { headers: challenge });
       throw new RegistryError('DENIED', 'requested access to the resource is denied');

@@ -4,6 +4,7 @@
  */
 import { RegistryError } from '../registry/errors.js';
 import type { Accounts } from './accounts.js';
+import type { ObserveAuth } from './authorizer.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Identity } from './permissions.js';
 
@@ -34,19 +35,30 @@ export interface LoginAttempt extends Credentials {
  * Checks credentials; resolves with the identity, or throws 401 (wrong) or 429 (too many
  * failures). `challenge` is put on the 401 so clients know how to retry.
  */
-export async function login(
+export type Login = (
   accounts: Accounts,
-  limiter: LoginLimiter,
   attempt: LoginAttempt,
-  challenge: Record<string, string> = {},
-): Promise<Identity> {
-  const keys = [`address:${attempt.remote}`, `user:${attempt.username}`];
-  limiter.check(keys);
-  const identity = await accounts.authenticate(attempt.username, attempt.password);
-  if (identity) {
-    limiter.forget(`user:${attempt.username}`);
-    return identity;
-  }
-  limiter.fail(keys);
-  throw new RegistryError('UNAUTHORIZED', 'incorrect user name or password', { headers: challenge });
+  challenge?: Record<string, string>,
+) => Promise<Identity>;
+
+/** The login check of one process: its limiter, reporting each outcome to `observe`. */
+export function createLogin(limiter: LoginLimiter, observe: ObserveAuth): Login {
+  return async (accounts, attempt, challenge = {}) => {
+    const keys = [`address:${attempt.remote}`, `user:${attempt.username}`];
+    try {
+      limiter.check(keys);
+    } catch (err) {
+      observe('login_limited');
+      throw err;
+    }
+    const identity = await accounts.authenticate(attempt.username, attempt.password);
+    if (identity) {
+      limiter.forget(`user:${attempt.username}`);
+      observe('login_success');
+      return identity;
+    }
+    limiter.fail(keys);
+    observe('login_failure');
+    throw new RegistryError('UNAUTHORIZED', 'incorrect user name or password', { headers: challenge });
+  };
 }

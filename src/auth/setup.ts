@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/load.js';
 import type { BerthConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { type Authorizer, OPEN_AUTHORIZER } from './authorizer.js';
+import { type Authorizer, type ObserveAuth, OPEN_AUTHORIZER } from './authorizer.js';
 import { basicAuthorizer } from './basic-mode.js';
 import { loadOrCreateSigningKey, publicKeysFromJwks, readPublicKeys, type VerifyKey } from './keys.js';
+import { createLogin } from './login.js';
 import { createLoginLimiter } from './login-limiter.js';
 import { openPolicySource, type PolicySource } from './policy-source.js';
 import { tokenAuthorizer } from './token-mode.js';
@@ -34,17 +35,25 @@ export function defaultSigningKeyPath(rootDirectory: string): string {
   return join(rootDirectory, '_auth', 'token-signing-key.pem');
 }
 
-/** Builds auth for `config`; `rootDirectory` is the storage root (for the default key path). */
-export async function createAuth(config: AuthConfig, rootDirectory: string, logger: Logger): Promise<Auth> {
+/**
+ * Builds auth for `config`; `rootDirectory` is the storage root (for the default key path),
+ * `observe` receives login and token events for metrics.
+ */
+export async function createAuth(
+  config: AuthConfig,
+  rootDirectory: string,
+  logger: Logger,
+  observe: ObserveAuth = () => {},
+): Promise<Auth> {
   if (config.mode === 'none') {
     return { authorizer: OPEN_AUTHORIZER, tokenService: undefined, reload: async () => {}, close: () => {} };
   }
   const source = await openSource(config, logger);
-  const limiter = createLoginLimiter(config.loginlimit);
+  const login = createLogin(createLoginLimiter(config.loginlimit), observe);
   const lifecycle = { reload: () => source?.reload() ?? Promise.resolve(), close: () => source?.close() };
   if (config.mode === 'basic') {
     return {
-      authorizer: basicAuthorizer({ source: required(source), limiter, realm: config.basic.realm }),
+      authorizer: basicAuthorizer({ source: required(source), login, observe, realm: config.basic.realm }),
       tokenService: undefined,
       ...lifecycle,
     };
@@ -60,7 +69,7 @@ export async function createAuth(config: AuthConfig, rootDirectory: string, logg
     const keys = [...(await bundleKeys(config)), ...(await jwksKeys(config))];
     const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, true) };
     return {
-      authorizer: tokenAuthorizer({ verifier, realm, source }),
+      authorizer: tokenAuthorizer({ verifier, realm, source, observe }),
       tokenService: undefined,
       ...lifecycle,
     };
@@ -78,13 +87,14 @@ export async function createAuth(config: AuthConfig, rootDirectory: string, logg
   logger.info('token server ready', { kid: key.kid, algorithm: key.algorithm, keyfile: keyFile });
   const tokenService = createTokenService({
     source: required(source),
-    limiter,
+    login,
+    observe,
     key,
     verifier,
     lifetime: Math.floor(config.token.expiration / 1000),
     refreshLifetime: Math.floor(config.token.refreshexpiration / 1000),
   });
-  return { authorizer: tokenAuthorizer({ verifier, realm, source }), tokenService, ...lifecycle };
+  return { authorizer: tokenAuthorizer({ verifier, realm, source, observe }), tokenService, ...lifecycle };
 }
 
 async function openSource(config: AuthConfig, logger: Logger): Promise<PolicySource | undefined> {

@@ -5,7 +5,7 @@
  * for, as the Docker token protocol specifies.
  */
 import { RegistryError } from '../registry/errors.js';
-import { type Authorizer, type Caller, challengeHeader, type Need } from './authorizer.js';
+import { type Authorizer, type Caller, challengeHeader, type Need, type ObserveAuth } from './authorizer.js';
 import type { PolicySource } from './policy-source.js';
 import { CATALOG, formatScope } from './scopes.js';
 import { TokenError, type TokenVerifier, type VerifiedAccess, verifyAccessToken } from './tokens.js';
@@ -17,12 +17,13 @@ export interface TokenModeOptions {
   realm(origin: string): string;
   /** The policy, when Berth has one: lets a token without catalog access see a filtered catalog. */
   source: PolicySource | undefined;
+  observe: ObserveAuth;
 }
 
 const CACHE_MAX = 10_000;
 
 /** The token-mode authorizer. */
-export function tokenAuthorizer({ verifier, realm, source }: TokenModeOptions): Authorizer {
+export function tokenAuthorizer({ verifier, realm, source, observe }: TokenModeOptions): Authorizer {
   // Verifying a signature costs more than serving a cached manifest; clients reuse tokens.
   const verified = new Map<string, VerifiedAccess>();
   const verify = (token: string): VerifiedAccess => {
@@ -55,15 +56,18 @@ export function tokenAuthorizer({ verifier, realm, source }: TokenModeOptions): 
         token = verify(bearer);
       } catch (err) {
         if (!(err instanceof TokenError)) throw err;
+        observe('token_invalid');
         throw refuse(err.message, wanted, 'invalid_token');
       }
       const caller = callerOf(token, source);
-      if (need.kind === 'repository' && !need.actions.every((action) => caller.may(need.name, action)))
+      if (need.kind === 'repository' && !need.actions.every((action) => caller.may(need.name, action))) {
+        observe('access_denied');
         throw refuse(
           'insufficient scope: the token does not grant this action',
           wanted,
           'insufficient_scope',
         );
+      }
       if (need.kind === 'catalog' && !source && !grants(token, CATALOG.type, CATALOG.name, '*'))
         throw refuse(
           'insufficient scope: the catalog needs registry:catalog:*',

@@ -6,10 +6,9 @@
  */
 import { RegistryError } from '../registry/errors.js';
 import { isValidName } from '../registry/names.js';
-import { challengeHeader } from './authorizer.js';
+import { challengeHeader, type ObserveAuth } from './authorizer.js';
 import type { SigningKey } from './keys.js';
-import { basicCredentials, type Credentials, login } from './login.js';
-import type { LoginLimiter } from './login-limiter.js';
+import { basicCredentials, type Credentials, type Login } from './login.js';
 import { ANONYMOUS, type Identity, type Permissions, subjectOf } from './permissions.js';
 import type { PolicySource } from './policy-source.js';
 import { type AccessEntry, CATALOG, formatScope, parseActions, parseScope } from './scopes.js';
@@ -25,7 +24,8 @@ import {
 /** Settings of the token server. */
 export interface TokenServiceOptions {
   source: PolicySource;
-  limiter: LoginLimiter;
+  login: Login;
+  observe: ObserveAuth;
   key: SigningKey;
   verifier: TokenVerifier;
   /** Access token lifetime, seconds. */
@@ -63,14 +63,14 @@ export interface TokenService {
 
 /** Creates the token service. */
 export function createTokenService(options: TokenServiceOptions): TokenService {
-  const { source, limiter, key, verifier } = options;
+  const { source, login, key, verifier } = options;
   const challenge = { 'WWW-Authenticate': challengeHeader('Basic', { realm: verifier.service }) };
 
   const identify = async (request: TokenRequest): Promise<{ identity: Identity; refreshToken?: string }> => {
     const { accounts } = source.current();
     const proof = request.proof;
     const attempt = (credentials: Credentials) =>
-      login(accounts, limiter, { ...credentials, remote: request.remote }, challenge);
+      login(accounts, { ...credentials, remote: request.remote }, challenge);
     if (proof.kind === 'header') {
       const credentials = basicCredentials(proof.authorization);
       return { identity: credentials ? await attempt(credentials) : ANONYMOUS };
@@ -110,6 +110,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const access = grantedAccess(request.scopes, identity, source.current().permissions);
       const subject = subjectOf(identity);
       const token = issueAccessToken(key, verifier, subject, access, options.lifetime);
+      options.observe('token_issued');
       const wantsRefresh = request.offline && identity.kind !== 'anonymous';
       return {
         access: token,

@@ -4,6 +4,7 @@
  * right now, and storage driver operation latency.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthEvent } from '../auth/authorizer.js';
 
 /** The metrics the rest of Berth reports to. */
 export interface Metrics {
@@ -12,6 +13,8 @@ export interface Metrics {
   /** +1 when an upload request starts streaming data, -1 when it stops. */
   uploadTransfer(delta: 1 | -1): void;
   observeStorage(driver: string, operation: string, seconds: number, failed: boolean): void;
+  /** Counts logins, issued and refused tokens, and refused requests. */
+  observeAuth(event: AuthEvent): void;
 }
 
 /** One finished HTTP request. */
@@ -67,6 +70,13 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const auth = new Counter({
+    name: 'berth_auth_events_total',
+    help: 'Auth events: login_success, login_failure, login_limited, token_issued, token_invalid, access_denied.',
+    labelNames: ['event'],
+    registers: [registry],
+  });
+
   return {
     registry,
     observeRequest(sample) {
@@ -81,6 +91,9 @@ export function createMetrics(): Metrics {
     },
     observeStorage(driver, operation, seconds, failed) {
       storage.observe({ driver, operation, outcome: failed ? 'error' : 'ok' }, seconds);
+    },
+    observeAuth(event) {
+      auth.inc({ event });
     },
   };
 }

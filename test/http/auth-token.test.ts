@@ -289,6 +289,24 @@ describe('token auth with the built-in token server', () => {
     await request(server.directUrl).get('/auth/token').set('Authorization', 'Basic bm9jb2xvbg==').expect(400);
   });
 
+  it('logins, tokens and refusals are counted in /metrics', async () => {
+    await tokenRequest(server.directUrl, [], ['alice', 'metrics-wrong']).expect(401);
+    const metrics = (await request(server.directUrl).get('/metrics').expect(200)).text;
+    const count = (event: string) =>
+      Number(
+        new RegExp(`^berth_auth_events_total\\{event="${event}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0,
+      );
+    for (const event of [
+      'login_success',
+      'login_failure',
+      'token_issued',
+      'token_invalid',
+      'access_denied',
+    ]) {
+      assert.ok(count(event) > 0, event);
+    }
+  });
+
   it('secrets never reach the log', async () => {
     const everything = server.logs.join('\n');
     for (const secret of [...Object.values(PASSWORDS), ROBOT_SECRET, 'Bearer ', 'Basic ', 'eyJ']) {
