@@ -66,12 +66,19 @@ export async function createAuth(
     algorithm: config.token.algorithm,
   };
   if (config.token.rootcertbundle !== '' || config.token.jwks !== '') {
-    const keys = [...(await bundleKeys(config)), ...(await jwksKeys(config))];
-    const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, true) };
+    const issuer = await externalKeys(config, logger);
+    const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(issuer.current(), kid, true) };
     return {
       authorizer: tokenAuthorizer({ verifier, realm, source, observe }),
       tokenService: undefined,
-      ...lifecycle,
+      reload: async () => {
+        await lifecycle.reload();
+        await issuer.refresh();
+      },
+      close: () => {
+        lifecycle.close();
+        issuer.close();
+      },
     };
   }
 
@@ -121,6 +128,30 @@ function required(source: PolicySource | undefined): PolicySource {
 function byKid(keys: VerifyKey[], kid: string | undefined, lenient: boolean): VerifyKey[] {
   const matching = keys.filter((key) => key.kid === kid);
   return matching.length > 0 || !lenient ? matching : keys;
+}
+
+/** How often a JWKS fetched by URL is fetched again, so the issuer can rotate its keys. */
+const JWKS_REFRESH_MS = 10 * 60_000;
+
+/**
+ * The keys of an external issuer: read at start (a failure stops start-up), re-read on reload
+ * (SIGHUP) and, for a JWKS URL, every ten minutes. A failed re-read keeps the keys in force.
+ */
+async function externalKeys(config: AuthConfig, logger: Logger) {
+  const read = async () => [...(await bundleKeys(config)), ...(await jwksKeys(config))];
+  let keys = await read();
+  const refresh = async () => {
+    try {
+      keys = await read();
+    } catch (err) {
+      logger.error('token verification keys not refreshed; the previous ones stay in force', {
+        error: (err as Error).message,
+      });
+    }
+  };
+  const timer = /^https?:\/\//.test(config.token.jwks) ? setInterval(refresh, JWKS_REFRESH_MS) : undefined;
+  timer?.unref();
+  return { current: () => keys, refresh, close: () => clearInterval(timer) };
 }
 
 async function bundleKeys(config: AuthConfig): Promise<VerifyKey[]> {

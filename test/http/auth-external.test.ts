@@ -125,6 +125,31 @@ describe('token auth with an external issuer', () => {
     assert.equal(challengeParams(refused.headers['www-authenticate']).error, 'invalid_token');
   });
 
+  it('a reload picks up a rotated JWKS; a broken one keeps the keys in force', async () => {
+    const rotated = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const sign = (key: typeof rotated.privateKey, kid: string) =>
+      jwt.sign(external(), key, { algorithm: 'ES256', keyid: kid });
+    const get = (token: string) =>
+      request(ecServer.directUrl).get('/v2/team/app/tags/list').set('Authorization', `Bearer ${token}`);
+    assert.equal((await get(sign(rotated.privateKey, 'k2'))).status, 401, 'not trusted yet');
+    const jwks = join(dir, 'jwks.json');
+    const entry = (key: typeof rotated.publicKey, kid: string) => ({
+      ...key.export({ format: 'jwk' }),
+      kid,
+      use: 'sig',
+    });
+    await writeFile(
+      jwks,
+      JSON.stringify({ keys: [entry(jwksKey.publicKey, 'k1'), entry(rotated.publicKey, 'k2')] }),
+    );
+    await ecServer.reloadAuth();
+    assert.equal((await get(sign(rotated.privateKey, 'k2'))).status, 404, 'trusted after the reload');
+    await writeFile(jwks, 'not json');
+    await ecServer.reloadAuth();
+    assert.equal((await get(sign(rotated.privateKey, 'k2'))).status, 404, 'still trusted');
+    assert.ok(ecServer.logs.some((line) => line.includes('token verification keys not refreshed')));
+  });
+
   it('an unreadable bundle or JWKS stops start-up naming the key', async () => {
     await assert.rejects(
       startTestServer({
