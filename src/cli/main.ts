@@ -3,6 +3,7 @@
  * message instead of a stack trace: exit code 1 for usage errors and refusals, 2 for an
  * invalid configuration or policy file.
  */
+import { agentCommand } from '../agent/cli.js';
 import { PolicyError } from '../auth/policy.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { CliError, processIo } from './io.js';
@@ -34,6 +35,8 @@ Commands:
                             user and robot commands edit the policy file given
                             with --policy FILE or BERTH_AUTH_POLICY.
   token inspect TOKEN|-     Decode a registry token without verifying it.
+  agent <command>           Pull images and run them as containers with runc
+                            (berth agent --help lists its commands).
 
 Options:
   -h, --help                Show this help.
@@ -66,6 +69,8 @@ export async function main(args: string[], out = process.stdout, err = process.s
         return await robotCommand(rest, processIo(out, err));
       case 'token':
         return await tokenCommand(rest, processIo(out, err));
+      case 'agent':
+        return await agentCommand(rest, processIo(out, err));
       default:
         err.write(`berth: unknown command "${command}"\n\n${USAGE}`);
         return 1;

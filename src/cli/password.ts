@@ -38,7 +38,8 @@ export function checkPassword(password: string): void {
 }
 
 /** The first line of `input` without its line ending (all of it if there is no newline). */
-async function readFirstLine(input: TextIn): Promise<string> {
+/** The first line of `input`, without its line ending. */
+export async function readFirstLine(input: TextIn): Promise<string> {
   const chunks: Buffer[] = [];
   // Collect bytes, not strings, so a character split across chunks decodes whole.
   for await (const chunk of input) {
@@ -54,7 +55,8 @@ async function readFirstLine(input: TextIn): Promise<string> {
 }
 
 /** Prompts on `output` and reads one line from the terminal `input` without echoing it. */
-function promptHidden(prompt: string, input: TextIn, output: TextOut): Promise<string> {
+/** Asks for a secret on the terminal without echoing it. */
+export function promptHidden(prompt: string, input: TextIn, output: TextOut): Promise<string> {
   const setRaw = input.setRawMode?.bind(input) ?? (() => undefined);
   output.write(prompt);
   setRaw(true);
@@ -81,4 +83,12 @@ function promptHidden(prompt: string, input: TextIn, output: TextOut): Promise<s
     input.on('data', onData);
     input.resume();
   });
+}
+
+/** An existing password (a login): stdin's first line, or asked once at the terminal. */
+export async function readPassword(stdin: TextIn, prompts: TextOut, fromStdin: boolean): Promise<string> {
+  if (fromStdin) return readFirstLine(stdin);
+  if (!stdin.isTTY)
+    throw new CliError('standard input is not a terminal: pass the password with --password-stdin');
+  return promptHidden('Password: ', stdin, prompts);
 }

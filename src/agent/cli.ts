@@ -1,0 +1,358 @@
+/**
+ * `berth agent ...`: the runtime agent's command line. Parses arguments and hands each command
+ * to the module that does the work; state lives under `--root` (or BERTH_AGENT_ROOT).
+ */
+import { CliError, type CliIo, type ParsedArgs, parseCommandArgs } from '../cli/io.js';
+import { readPassword } from '../cli/password.js';
+import type { Credentials } from './auth-client.js';
+import { checkLogin, removeCredentials, saveCredentials } from './credentials.js';
+import { execInContainer, parseExecArgs } from './exec.js';
+import { ensureImage, imageSnapshot, type PullPolicy } from './images.js';
+import { agentLayout, DEFAULT_AGENT_ROOT } from './layout.js';
+import { removeContainer, stopContainer } from './lifecycle.js';
+import { containerLogs } from './logs.js';
+import { createProgressDisplay, humanSize, inspectImage, listImagesTable } from './progress.js';
+import { pruneAll } from './prune.js';
+import { formatContainerTable, listContainers } from './ps.js';
+import type { PullOptions } from './pull.js';
+import { pullImage } from './pull.js';
+import { canonicalHost, isPlainHttpByDefault } from './reference.js';
+import { runContainer } from './run.js';
+import { parseRunArgs } from './run-options.js';
+import { openStore } from './store.js';
+import { createVolume, listVolumes, removeVolume } from './volumes.js';
+
+const USAGE = `Usage: berth agent [--root DIR] <command>
+
+Pulls images from a registry and runs them as containers with runc.
+State lives in DIR (default ${DEFAULT_AGENT_ROOT}, or BERTH_AGENT_ROOT).
+
+Commands:
+  pull [--platform OS/ARCH] [--plain-http] [--username U --password-stdin] REF
+  login [--username U] [--password-stdin] [--plain-http] HOST
+  logout HOST
+  images                      List pulled images.
+  rmi REF|ID...               Remove images (their blobs go with prune).
+  inspect REF|ID              Print an image's record and config as JSON.
+  run [options] IMAGE [CMD...]
+      -d, --name N, -e K=V, --env-file F, -v SRC:DST[:ro], -p HOST:CTR, -u USER[:GROUP],
+      --cap-add CAP, --cap-drop CAP|ALL, --read-only, -m/--memory 64m, --pids-limit N,
+      --network none|host|bridge, -w/--workdir DIR, --entrypoint CMD, --rm, -h/--hostname,
+      --pull missing|always|never, --platform OS/ARCH, --plain-http
+  ps [-a]                     List (all) containers.
+  logs [-f] ID                Print (and follow) a container's output.
+  stop [-t SECONDS] ID...     TERM, then KILL after the timeout (default 10).
+  rm [-f] ID...               Remove containers (-f: running ones too).
+  exec [-e K=V] [-u USER] [-w DIR] ID CMD...
+  volume create|ls|rm [NAME]
+  prune                       Remove stopped containers, unused images and blobs.
+`;
+
+/** Runs `berth agent args`; resolves with the exit code. */
+export async function agentCommand(args: string[], io: CliIo): Promise<number> {
+  const { root, rest } = rootOption(args, io.env);
+  const [command, ...argv] = rest;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.stdout.write(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  const layout = agentLayout(root);
+  const handler = COMMANDS[command];
+  if (!handler) throw new CliError(`agent: unknown command "${command}"\n\n${USAGE}`);
+  try {
+    return await handler(argv, { io, root, layout });
+  } catch (err) {
+    // The agent's modules throw errors whose messages are written for the user (a missing
+    // container, a refused flag, a registry's answer); a stack trace adds nothing for them.
+    if (err instanceof CliError || !(err instanceof Error)) throw err;
+    throw new CliError(io.env.BERTH_DEBUG ? String(err.stack) : err.message);
+  }
+}
+
+interface Context {
+  io: CliIo;
+  root: string;
+  layout: ReturnType<typeof agentLayout>;
+}
+
+type Handler = (argv: string[], context: Context) => Promise<number>;
+
+const COMMANDS: Record<string, Handler> = {
+  async pull(argv, { io, root }) {
+    const usage =
+      'usage: berth agent pull [--platform OS/ARCH] [--plain-http] [--username U --password-stdin] REF';
+    const parsed = parseCommandArgs(argv, pullFlags, usage);
+    const reference = single(parsed, usage);
+    const store = await openStore(root);
+    const display = createProgressDisplay(io.stderr as typeof io.stderr & { isTTY?: boolean });
+    try {
+      const record = await pullImage(store, reference, {
+        ...(await pullOptions(parsed, io)),
+        onProgress: display.onProgress,
+      });
+      display.close();
+      io.stdout.write(`${record.reference}@${record.manifestDigest}\n`);
+      return 0;
+    } catch (err) {
+      display.close();
+      throw new CliError(`pull ${reference}: ${(err as Error).message}`);
+    }
+  },
+
+  async login(argv, { io, root }) {
+    const usage = 'usage: berth agent login [--username U] [--password-stdin] [--plain-http] HOST';
+    const parsed = parseCommandArgs(argv, { ...credentialFlags, 'plain-http': { type: 'boolean' } }, usage);
+    const host = canonicalHost(single(parsed, usage));
+    const credentials = await askCredentials(parsed, io, true);
+    if (!credentials) throw new CliError(usage);
+    const plainHttp = parsed.values['plain-http'] === true || isPlainHttpByDefault(host);
+    await checkLogin(host, credentials, plainHttp).catch((err: Error) => {
+      throw new CliError(`login to ${host} failed: ${err.message}`);
+    });
+    await saveCredentials(root, host, credentials);
+    io.stdout.write(`Login Succeeded (${host})\n`);
+    return 0;
+  },
+
+  async logout(argv, { io, root }) {
+    const usage = 'usage: berth agent logout HOST';
+    const host = canonicalHost(single(parseCommandArgs(argv, {}, usage), usage));
+    const removed = await removeCredentials(root, host);
+    io.stdout.write(removed ? `Removed login for ${host}\n` : `Not logged in to ${host}\n`);
+    return 0;
+  },
+
+  async images(argv, { io, root }) {
+    parseCommandArgs(argv, {}, 'usage: berth agent images');
+    await listImagesTable(await openStore(root), io.stdout, io.now());
+    return 0;
+  },
+
+  async rmi(argv, { io, root }) {
+    const usage = 'usage: berth agent rmi REF|ID...';
+    const parsed = parseCommandArgs(argv, {}, usage);
+    if (parsed.positionals.length === 0) throw new CliError(usage);
+    const store = await openStore(root);
+    for (const reference of parsed.positionals) {
+      const removed = await store.removeImage(reference);
+      if (removed.length === 0) throw new CliError(`no such image: ${reference}`);
+      for (const record of removed) io.stdout.write(`Untagged: ${record.reference}\n`);
+    }
+    return 0;
+  },
+
+  async inspect(argv, { io, root }) {
+    const usage = 'usage: berth agent inspect REF|ID';
+    await inspectImage(await openStore(root), single(parseCommandArgs(argv, {}, usage), usage), io.stdout);
+    return 0;
+  },
+
+  async run(argv, { io, root, layout }) {
+    const { pull, platform, plainHttp, rest } = runPullFlags(argv);
+    const { options, image, command } = guarded(() => parseRunArgs(rest));
+    const store = await openStore(root);
+    const display = createProgressDisplay(io.stderr as typeof io.stderr & { isTTY?: boolean });
+    const record = await ensureImage(store, image, pull, {
+      ...(platform ? { platform } : {}),
+      ...(plainHttp ? { plainHttp } : {}),
+      onProgress: display.onProgress,
+    }).finally(() => display.close());
+    const snapshot = await imageSnapshot(store, record);
+    for (const warning of snapshot.warnings) io.stderr.write(`warning: ${warning}\n`);
+    const result = await runContainer(
+      layout,
+      { rootfs: snapshot.rootfs, imageConfig: snapshot.config, imageRef: record.reference, options, command },
+      { stdout: io.stdout as never, stderr: io.stderr as never, env: io.env },
+    );
+    if (options.detach) {
+      if (result.startError) io.stderr.write(`berth: ${result.startError}\n`);
+      else io.stdout.write(`${result.id}\n`);
+    }
+    return result.exitCode ?? 0;
+  },
+
+  async ps(argv, { io, layout }) {
+    const parsed = parseCommandArgs(
+      argv,
+      { all: { type: 'boolean', short: 'a' } },
+      'usage: berth agent ps [-a]',
+    );
+    const rows = await listContainers(layout, { all: parsed.values.all === true });
+    io.stdout.write(formatContainerTable(rows, io.now()));
+    return 0;
+  },
+
+  async logs(argv, { io, layout }) {
+    const usage = 'usage: berth agent logs [-f] ID';
+    const parsed = parseCommandArgs(argv, { follow: { type: 'boolean', short: 'f' } }, usage);
+    await containerLogs(
+      layout,
+      single(parsed, usage),
+      { follow: parsed.values.follow === true },
+      {
+        stdout: io.stdout as never,
+        stderr: io.stderr as never,
+      },
+    );
+    return 0;
+  },
+
+  async stop(argv, { io, layout }) {
+    const usage = 'usage: berth agent stop [-t SECONDS] ID...';
+    const parsed = parseCommandArgs(argv, { time: { type: 'string', short: 't' } }, usage);
+    const seconds = parsed.values.time === undefined ? 10 : Number(parsed.values.time);
+    if (!Number.isInteger(seconds) || seconds < 0) throw new CliError(`-t: expected whole seconds\n${usage}`);
+    if (parsed.positionals.length === 0) throw new CliError(usage);
+    for (const ref of parsed.positionals) {
+      const record = await stopContainer(layout, ref, seconds);
+      io.stdout.write(`${record.name}\n`);
+    }
+    return 0;
+  },
+
+  async rm(argv, { io, layout }) {
+    const usage = 'usage: berth agent rm [-f] ID...';
+    const parsed = parseCommandArgs(argv, { force: { type: 'boolean', short: 'f' } }, usage);
+    if (parsed.positionals.length === 0) throw new CliError(usage);
+    for (const ref of parsed.positionals) {
+      io.stdout.write(`${await removeContainer(layout, ref, { force: parsed.values.force === true })}\n`);
+    }
+    return 0;
+  },
+
+  async exec(argv, { io, layout }) {
+    const { container, command, options } = guarded(() => parseExecArgs(argv));
+    return execInContainer(layout, container, command, options, {
+      stdout: io.stdout as never,
+      stderr: io.stderr as never,
+    });
+  },
+
+  async volume(argv, { io, layout }) {
+    const usage = 'usage: berth agent volume create NAME | ls | rm NAME...';
+    const [sub, ...names] = argv;
+    if (sub === 'ls' && names.length === 0) {
+      for (const name of await listVolumes(layout)) io.stdout.write(`${name}\n`);
+      return 0;
+    }
+    if (sub === 'create' && names.length === 1) {
+      await createVolume(layout, names[0] as string);
+      io.stdout.write(`${names[0]}\n`);
+      return 0;
+    }
+    if (sub === 'rm' && names.length > 0) {
+      for (const name of names) {
+        await removeVolume(layout, name);
+        io.stdout.write(`${name}\n`);
+      }
+      return 0;
+    }
+    throw new CliError(usage);
+  },
+
+  async prune(argv, { io, root }) {
+    parseCommandArgs(argv, {}, 'usage: berth agent prune');
+    const report = await pruneAll(await openStore(root));
+    io.stdout.write(
+      `removed ${report.containers.length} containers, ${report.images.length} images, ` +
+        `${report.snapshots} snapshots, ${report.blobs} blobs (${humanSize(report.bytes)})\n`,
+    );
+    return 0;
+  },
+};
+
+const credentialFlags = {
+  username: { type: 'string', short: 'u' },
+  'password-stdin': { type: 'boolean' },
+} as const;
+
+const pullFlags = {
+  ...credentialFlags,
+  platform: { type: 'string' },
+  'plain-http': { type: 'boolean' },
+} as const;
+
+async function pullOptions(parsed: ParsedArgs, io: CliIo): Promise<PullOptions> {
+  const credentials = await askCredentials(parsed, io, false);
+  return {
+    ...(typeof parsed.values.platform === 'string' ? { platform: parsed.values.platform } : {}),
+    ...(parsed.values['plain-http'] === true ? { plainHttp: true } : {}),
+    ...(credentials ? { credentials } : {}),
+  };
+}
+
+/** Credentials from `--username` and the password from stdin or the terminal. */
+async function askCredentials(
+  parsed: ParsedArgs,
+  io: CliIo,
+  required: boolean,
+): Promise<Credentials | undefined> {
+  const username = parsed.values.username;
+  if (typeof username !== 'string' || username === '') {
+    if (required) throw new CliError('--username is required');
+    return undefined;
+  }
+  const password = await readPassword(io.stdin, io.stderr, parsed.values['password-stdin'] === true);
+  return { username, password };
+}
+
+/** `--pull`, `--platform` and `--plain-http` of `run`, taken out before the run options parser sees them. */
+function runPullFlags(argv: string[]): {
+  pull: PullPolicy;
+  platform?: string;
+  plainHttp: boolean;
+  rest: string[];
+} {
+  const rest: string[] = [];
+  let pull: PullPolicy = 'missing';
+  let platform: string | undefined;
+  let plainHttp = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-')) {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    if (flag === '--pull' || flag === '--platform') {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new CliError(`${flag} needs a value`);
+      if (flag === '--platform') platform = value;
+      else if (value === 'missing' || value === 'always' || value === 'never') pull = value;
+      else throw new CliError(`--pull: expected missing, always or never, got "${value}"`);
+    } else if (flag === '--plain-http') {
+      plainHttp = true;
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { pull, ...(platform ? { platform } : {}), plainHttp, rest };
+}
+
+function rootOption(args: string[], env: NodeJS.ProcessEnv): { root: string; rest: string[] } {
+  let root = env.BERTH_AGENT_ROOT || DEFAULT_AGENT_ROOT;
+  const rest = [...args];
+  while (rest[0] === '--root' || rest[0]?.startsWith('--root=')) {
+    const arg = rest.shift() as string;
+    const value = arg === '--root' ? rest.shift() : arg.slice('--root='.length);
+    if (!value) throw new CliError('--root needs a directory');
+    root = value;
+  }
+  return { root, rest };
+}
+
+function single(parsed: ParsedArgs, usage: string): string {
+  const [first, ...extra] = parsed.positionals;
+  if (!first || extra.length > 0) throw new CliError(usage);
+  return first;
+}
+
+function guarded<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
