@@ -7,11 +7,12 @@ import { readPassword } from '../cli/password.js';
 import type { Credentials } from './auth-client.js';
 import { checkLogin, removeCredentials, saveCredentials } from './credentials.js';
 import { execInContainer, parseExecArgs } from './exec.js';
+import { inspectImage, listImagesTable, removeImage } from './image-commands.js';
 import { ensureImage, imageSnapshot, type PullPolicy } from './images.js';
 import { agentLayout, DEFAULT_AGENT_ROOT } from './layout.js';
 import { removeContainer, stopContainer } from './lifecycle.js';
 import { containerLogs } from './logs.js';
-import { createProgressDisplay, humanSize, inspectImage, listImagesTable } from './progress.js';
+import { createProgressDisplay, humanSize } from './progress.js';
 import { pruneAll } from './prune.js';
 import { formatContainerTable, listContainers } from './ps.js';
 import type { PullOptions } from './pull.js';
@@ -134,9 +135,8 @@ const COMMANDS: Record<string, Handler> = {
     if (parsed.positionals.length === 0) throw new CliError(usage);
     const store = await openStore(root);
     for (const reference of parsed.positionals) {
-      const removed = await store.removeImage(reference);
-      if (removed.length === 0) throw new CliError(`no such image: ${reference}`);
-      for (const record of removed) io.stdout.write(`Untagged: ${record.reference}\n`);
+      for (const record of await removeImage(store, reference))
+        io.stdout.write(`Untagged: ${record.reference}\n`);
     }
     return 0;
   },
@@ -257,6 +257,8 @@ const COMMANDS: Record<string, Handler> = {
       `removed ${report.containers.length} containers, ${report.images.length} images, ` +
         `${report.snapshots} snapshots, ${report.blobs} blobs (${humanSize(report.bytes)})\n`,
     );
+    if (report.blobsKept)
+      io.stdout.write('a pull is in progress: blobs were left alone; prune again later\n');
     return 0;
   },
 };

@@ -17,6 +17,7 @@
  *   │   └── exit-code                   written when the container's process ends
  *   ├── volumes/<name>/_data            named volumes; they outlive containers
  *   ├── runc/                           runc's own state (`runc --root`)
+ *   ├── pulls/<pid>.<random>            a pull in progress (prune leaves blobs alone meanwhile)
  *   └── credentials.json                `berth agent login` (mode 0600)
  */
 import { createHash } from 'node:crypto';
@@ -41,6 +42,7 @@ export function agentLayout(root: string) {
     volumes: join(root, 'volumes'),
     volume: (name: string) => join(root, 'volumes', name, '_data'),
     runc: join(root, 'runc'),
+    pulls: join(root, 'pulls'),
     credentials: join(root, 'credentials.json'),
   };
 }

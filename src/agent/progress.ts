@@ -1,13 +1,10 @@
 /**
- * What the image commands print: the pull progress display (live on a terminal, plain log lines
- * otherwise), and the output of `images`, `inspect` and `rmi`. Pull logic never writes to a
- * stream itself; it emits PullEvents and this module decides what they look like.
+ * The pull progress display: live on a terminal, plain log lines otherwise. Pull logic never
+ * writes to a stream itself; it emits PullEvents and this module decides what they look like.
  */
 import type { TextOut } from '../cli/io.js';
-import type { ImageRecord } from './image.js';
 import { formatPlatform } from './platform.js';
 import type { PullBlob, PullEvent } from './pull.js';
-import type { AgentStore } from './store.js';
 
 /** A stream that may be a terminal. */
 export type DisplayOut = TextOut & { isTTY?: boolean };
@@ -167,69 +164,4 @@ export function humanSize(bytes: number): string {
   return unit === 0
     ? `${value} B`
     : `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
-}
-
-/** `berth agent images`: one row per image record, most recently pulled first. */
-export async function listImagesTable(
-  store: AgentStore,
-  out: TextOut,
-  now: number = Date.now(),
-): Promise<void> {
-  const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'PULLED', 'SIZE'];
-  const rows = (await store.listImages()).map((record) => [
-    displayName(record),
-    record.tag ?? '<none>',
-    record.configDigest.slice(7, 19),
-    ago(now - Date.parse(record.pulledAt)),
-    humanSize(record.size),
-  ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] as string).length)),
-  );
-  for (const row of [header, ...rows]) {
-    out.write(
-      `${row
-        .map((cell, column) => cell.padEnd(widths[column] as number))
-        .join('   ')
-        .trimEnd()}\n`,
-    );
-  }
-}
-
-/** `berth agent inspect IMAGE`: the record and the image config as one JSON document. */
-export async function inspectImage(store: AgentStore, reference: string, out: TextOut): Promise<void> {
-  const record = await store.getImage(reference);
-  if (!record) throw new Error(`no such image: ${reference}`);
-  const config = await store.readJson(record.configDigest);
-  out.write(`${JSON.stringify({ id: record.configDigest, ...record, config }, null, 2)}\n`);
-}
-
-/**
- * `berth agent rmi IMAGE`: removes the record of a reference, or every record of an image ID,
- * and returns them; throws when nothing matches. Blobs stay until prune.
- */
-export async function removeImage(store: AgentStore, reference: string): Promise<ImageRecord[]> {
-  const removed = await store.removeImage(reference);
-  if (removed.length === 0) throw new Error(`no such image: ${reference}`);
-  return removed;
-}
-
-/** Docker's short form: Hub library images as `alpine`, other Hub images without `docker.io/`. */
-function displayName(record: ImageRecord): string {
-  if (record.registry !== 'docker.io') return `${record.registry}/${record.repository}`;
-  return record.repository.replace(/^library\//, '');
-}
-
-function ago(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  const steps: Array<[number, string]> = [
-    [86_400, 'day'],
-    [3_600, 'hour'],
-    [60, 'minute'],
-  ];
-  for (const [size, unit] of steps) {
-    const count = Math.floor(seconds / size);
-    if (count >= 1) return `${count} ${unit}${count === 1 ? '' : 's'} ago`;
-  }
-  return seconds < 5 ? 'just now' : `${seconds} seconds ago`;
 }

@@ -6,6 +6,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { listContainerRecords } from './containers.js';
 import { pruneContainers } from './lifecycle.js';
+import { pullsInProgress } from './pull-lock.js';
 import type { AgentStore } from './store.js';
 
 /** What prune removed. */
@@ -15,6 +16,8 @@ export interface PruneReport {
   snapshots: number;
   blobs: number;
   bytes: number;
+  /** True when a pull was in progress, so no blob was removed. */
+  blobsKept: boolean;
 }
 
 /** Prunes everything unused under the store's root. */
@@ -55,15 +58,18 @@ export async function pruneAll(store: AgentStore): Promise<PruneReport> {
 
   let blobs = 0;
   let bytes = 0;
-  for (const name of await entries(layout.blobs)) {
+  const blobsKept = (await pullsInProgress(layout)) > 0;
+  for (const name of blobsKept ? [] : await entries(layout.blobs)) {
     // Only finished blobs: a pull in progress writes temp files here too.
     if (keptBlobs.has(name) || !/^[0-9a-f]{64}$/.test(name)) continue;
     const file = join(layout.blobs, name);
-    bytes += (await stat(file).catch(() => ({ size: 0 }))).size;
+    const info = await stat(file).catch(() => undefined);
+    if (!info) continue;
+    bytes += info.size;
     await rm(file, { force: true });
     blobs++;
   }
-  return { containers, images, snapshots, blobs, bytes };
+  return { containers, images, snapshots, blobs, bytes, blobsKept };
 }
 
 async function entries(dir: string): Promise<string[]> {

@@ -17,6 +17,7 @@ import {
   platformMatches,
   selectManifest,
 } from './platform.js';
+import { holdPullLock } from './pull-lock.js';
 import { formatReference, type ImageReference, isPlainHttpByDefault, parseReference } from './reference.js';
 import {
   createRegistryClient,
@@ -68,6 +69,19 @@ export async function pullImage(
   reference: string | ImageReference,
   options: PullOptions = {},
 ): Promise<ImageRecord> {
+  const release = await holdPullLock(store.layout);
+  try {
+    return await pullLocked(store, reference, options);
+  } finally {
+    await release();
+  }
+}
+
+async function pullLocked(
+  store: AgentStore,
+  reference: string | ImageReference,
+  options: PullOptions,
+): Promise<ImageRecord> {
   const started = performance.now();
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
   const name = formatReference(ref);
@@ -105,11 +119,15 @@ export async function pullImage(
       emit({ type: 'blob-start', blob });
       const download = await client.getBlob(ref.repository, blob.digest, signal);
       let done = 0;
-      await store.writeBlob(blob.digest, blob.size, download.stream, (bytes) => {
-        done += bytes;
-        downloadedBytes += bytes;
-        emit({ type: 'blob-progress', blob, done });
-      });
+      try {
+        await store.writeBlob(blob.digest, blob.size, download.body, (bytes) => {
+          done += bytes;
+          downloadedBytes += bytes;
+          emit({ type: 'blob-progress', blob, done });
+        });
+      } finally {
+        await download.cancel();
+      }
       emit({ type: 'blob-done', blob, skipped: false });
     },
   );

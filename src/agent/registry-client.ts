@@ -5,8 +5,6 @@
  * host, in the registry's own words where it gave some.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { berthVersion } from '../cli/version.js';
 import {
   type Authenticator,
@@ -67,10 +65,12 @@ export interface FetchedManifest {
   headerDigest: string | undefined;
 }
 
-/** A blob download: the body as a stream and the length the registry announced. */
+/** A blob download: the body as chunks as they arrive, and the length the registry announced. */
 export interface BlobDownload {
-  stream: Readable;
+  body: AsyncIterable<Uint8Array>;
   length: number | undefined;
+  /** Drops the connection when the body will not be read (after reading, a no-op). */
+  cancel(): Promise<void>;
 }
 
 /** The operations a pull needs. */
@@ -78,7 +78,7 @@ export interface RegistryClient {
   readonly registry: string;
   /** GET a manifest by tag or digest; throws "REF not found" on 404. */
   getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest>;
-  /** GET a blob; the caller must consume or destroy the stream. */
+  /** GET a blob; the caller must read the body or cancel the download. */
   getBlob(repository: string, digest: string, signal?: AbortSignal): Promise<BlobDownload>;
   /** GET /v2/, answering a challenge if there is one; throws when access is refused. */
   ping(signal?: AbortSignal): Promise<void>;
@@ -185,11 +185,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         await response.body?.cancel();
         throw new Error(`blob ${digest} not found in ${registry}/${repository}`);
       }
-      if (!response.ok || !response.body) throw await failure(response, `blob ${digest}`);
+      const body = response.body;
+      if (!response.ok || !body) throw await failure(response, `blob ${digest}`);
       const length = response.headers.get('content-length');
       return {
-        stream: Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>),
+        // Web streams iterate without a conversion to node streams, which would cost a copy.
+        body: response.body as unknown as AsyncIterable<Uint8Array>,
         length: length === null ? undefined : Number(length),
+        cancel: () => body.cancel().catch(() => {}),
       };
     },
 

@@ -27,7 +27,7 @@ export interface AgentStore {
   writeBlob(
     digest: string,
     size: number,
-    source: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+    source: AsyncIterable<Uint8Array>,
     onData?: (bytes: number) => void,
   ): Promise<void>;
   /** A blob parsed as JSON (manifests, configs). */
@@ -49,6 +49,7 @@ export interface AgentStore {
   removeImage(referenceOrId: string): Promise<ImageRecord[]>;
 }
 
+const WRITE_BATCH_BYTES = 1024 * 1024;
 const ID_PREFIX = /^(?:sha256:)?([0-9a-f]{12,64})$/;
 
 /** Opens (creating the directories of) the store under `root`. */
@@ -76,12 +77,12 @@ export async function openStore(root: string): Promise<AgentStore> {
       .sort((a, b) => b.pulledAt.localeCompare(a.pulledAt) || a.reference.localeCompare(b.reference));
   };
 
-  /** Records matching a reference or an ID, and whether it was taken as an ID. */
-  const resolve = async (text: string): Promise<{ records: ImageRecord[]; byId: boolean }> => {
+  /** Records matching a reference, or every record of an image ID. */
+  const resolve = async (text: string): Promise<ImageRecord[]> => {
     const reference = tryParse(text);
     if (reference) {
       const exact = await readRecord(layout.image(normaliseReference(text)));
-      if (exact) return { records: [exact], byId: false };
+      if (exact) return [exact];
       // Pulled by tag, asked for by digest (as `run` after `pull` may): the same manifest.
       if (reference.digest) {
         const same = (await listImages()).filter(
@@ -90,15 +91,15 @@ export async function openStore(root: string): Promise<AgentStore> {
             record.repository === reference.repository &&
             (record.manifestDigest === reference.digest || record.indexDigest === reference.digest),
         );
-        if (same.length > 0) return { records: same.slice(0, 1), byId: false };
+        if (same.length > 0) return same.slice(0, 1);
       }
     }
     const id = ID_PREFIX.exec(text)?.[1];
-    if (!id) return { records: [], byId: false };
+    if (!id) return [];
     const matches = (await listImages()).filter((record) => record.configDigest.startsWith(`sha256:${id}`));
     const configs = new Set(matches.map((record) => record.configDigest));
     if (configs.size > 1) throw new Error(`image ID ${text} is ambiguous: it matches ${configs.size} images`);
-    return { records: matches, byId: true };
+    return matches;
   };
 
   return {
@@ -120,15 +121,25 @@ export async function openStore(root: string): Promise<AgentStore> {
       const handle = await open(temp, 'wx', 0o644);
       try {
         let written = 0;
-        for await (const chunk of source as AsyncIterable<Uint8Array>) {
+        let batch: Uint8Array[] = [];
+        let batchBytes = 0;
+        for await (const chunk of source) {
           written += chunk.length;
           // Stop a registry that sends more than it promised before it fills the disk.
           if (written > size)
             throw new Error(`blob ${digest} is larger than the ${size} bytes its descriptor says`);
           hash.update(chunk);
-          await handle.write(chunk);
+          // Network chunks are small; one write per chunk would make syscalls the bottleneck.
+          batch.push(chunk);
+          batchBytes += chunk.length;
+          if (batchBytes >= WRITE_BATCH_BYTES) {
+            await handle.writev(batch);
+            batch = [];
+            batchBytes = 0;
+          }
           onData?.(chunk.length);
         }
+        if (batch.length > 0) await handle.writev(batch);
         if (written !== size)
           throw new Error(`blob ${digest} has ${written} bytes, its descriptor says ${size}`);
         const actual = `sha256:${hash.digest('hex')}`;
@@ -154,13 +165,13 @@ export async function openStore(root: string): Promise<AgentStore> {
     },
 
     async getImage(referenceOrId) {
-      return (await resolve(referenceOrId)).records[0];
+      return (await resolve(referenceOrId))[0];
     },
 
     listImages,
 
     async removeImage(referenceOrId) {
-      const { records } = await resolve(referenceOrId);
+      const records = await resolve(referenceOrId);
       for (const record of records) await rm(layout.image(record.reference), { force: true });
       return records;
     },

@@ -5,13 +5,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { checkLogin, removeCredentials, saveCredentials } from '../../src/agent/credentials.js';
+import { inspectImage, listImagesTable, removeImage } from '../../src/agent/image-commands.js';
 import { hostPlatform } from '../../src/agent/platform.js';
-import {
-  createProgressDisplay,
-  inspectImage,
-  listImagesTable,
-  removeImage,
-} from '../../src/agent/progress.js';
+import { createProgressDisplay } from '../../src/agent/progress.js';
 import { type PullEvent, type PullOptions, pullImage } from '../../src/agent/pull.js';
 import { type AgentStore, openStore } from '../../src/agent/store.js';
 import { quickHash, writePolicy } from '../helpers/auth.js';
@@ -229,6 +225,21 @@ describe('berth agent pull from Berth', () => {
     assert.deepEqual(await store.listImages(), []);
   });
 
+  it('stops when aborted, leaving no temp files and no record', async () => {
+    const store = await freshStore();
+    const controller = new AbortController();
+    const pull = pullImage(store, `${host}/app/single:v1`, {
+      signal: controller.signal,
+      onProgress: (event) => event.type === 'blob-progress' && controller.abort(),
+    });
+    await assert.rejects(pull, { name: 'AbortError' });
+    assert.deepEqual(
+      (await readdir(store.layout.blobs)).filter((name) => name.startsWith('.tmp')),
+      [],
+    );
+    assert.deepEqual(await store.listImages(), []);
+  });
+
   it('says what is missing or unreachable', async () => {
     const store = await freshStore();
     await assert.rejects(pullImage(store, `${host}/app/single:nope`), {
@@ -280,7 +291,7 @@ describe('berth agent pull from Berth', () => {
     assert.match(
       lines.join('\n'),
       new RegExp(
-        `${host}/app/single\\s+v1\\s+${single.config.descriptor.digest.slice(7, 19)}\\s+just now\\s+922 kB`,
+        `${host}/app/single\\s+v1\\s+${single.config.descriptor.digest.slice(7, 19)}\\s+(Less than a second|\\d+ seconds?) ago\\s+922 kB`,
       ),
     );
     const inspected: string[] = [];
