@@ -18,6 +18,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { compilePattern, type RepositoryPattern } from './glob.js';
+import { PolicyError } from './policy-error.js';
 import { type Action, parseActions } from './scopes.js';
 import { isBcryptHash, isRobotSecretHash } from './secrets.js';
 
@@ -67,13 +68,7 @@ export interface Policy {
   repositories: RepositoryRule[];
 }
 
-/** A policy file that cannot be used; the message names the file, entry and key. */
-export class PolicyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PolicyError';
-  }
-}
+export { PolicyError };
 
 /** User, team and robot names: like a repository path component. */
 export const ACCOUNT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;

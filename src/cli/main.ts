@@ -3,14 +3,9 @@
  * message instead of a stack trace: exit code 1 for usage errors and refusals, 2 for an
  * invalid configuration or policy file.
  */
-import { agentCommand } from '../agent/cli.js';
-import { PolicyError } from '../auth/policy.js';
+import { PolicyError } from '../auth/policy-error.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { CliError, processIo } from './io.js';
-import { robotCommand } from './robot.js';
-import { serve } from './serve.js';
-import { tokenCommand } from './token.js';
-import { userCommand } from './user.js';
 import { berthVersion } from './version.js';
 
 const USAGE = `Usage: berth <command> [options]
@@ -60,17 +55,18 @@ export async function main(args: string[], out = process.stdout, err = process.s
         out.write(`berth ${berthVersion()}\n`);
         return 0;
       case 'serve':
-        return await serve(configOption(rest));
+        // Each command loads only its own modules: `berth agent run` should not pay for Koa.
+        return await (await import('./serve.js')).serve(configOption(rest));
       case 'config':
         return await configCommand(rest, out);
       case 'user':
-        return await userCommand(rest, processIo(out, err));
+        return await (await import('./user.js')).userCommand(rest, processIo(out, err));
       case 'robot':
-        return await robotCommand(rest, processIo(out, err));
+        return await (await import('./robot.js')).robotCommand(rest, processIo(out, err));
       case 'token':
-        return await tokenCommand(rest, processIo(out, err));
+        return await (await import('./token.js')).tokenCommand(rest, processIo(out, err));
       case 'agent':
-        return await agentCommand(rest, processIo(out, err));
+        return await (await import('../agent/cli.js')).agentCommand(rest, processIo(out, err));
       default:
         err.write(`berth: unknown command "${command}"\n\n${USAGE}`);
         return 1;
