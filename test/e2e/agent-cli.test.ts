@@ -4,7 +4,7 @@
  * through `./bin/berth agent` processes.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listContainerRecords } from '../../src/agent/containers.js';
@@ -165,6 +165,49 @@ repositories:
     assert.doesNotMatch((await agent(['ps'])).stdout, /stubborn/);
     assert.equal((await agent(['rm', 'stubborn'])).code, 0);
     assert.equal((await agent(['logs', 'stubborn'])).code, 1);
+  });
+
+  it('run options through the command line: user, capabilities, volumes, ports, memory', async () => {
+    const img = image('public/busybox:1');
+    const sh = (options: string[], script: string) =>
+      agent(['run', '--rm', '--network', 'none', ...options, img, 'sh', '-c', script]);
+    const user = await sh(['--user', '1000:1000'], 'id -u; id -g');
+    assert.equal(user.stdout, '1000\n1000\n', user.stderr);
+    const caps = await sh(['--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN'], 'grep CapEff /proc/self/status');
+    assert.match(caps.stdout, /CapEff:\s+0000000000001000/, 'only NET_ADMIN (bit 12)');
+    const hostDir = join(dir, 'host-dir');
+    await mkdir(hostDir, { recursive: true });
+    const readOnly = await sh(['-v', `${hostDir}:/data:ro`], 'touch /data/x');
+    assert.notEqual(readOnly.code, 0);
+    assert.match(readOnly.stderr, /Read-only file system/);
+    assert.equal((await sh(['-v', 'keep:/data'], 'echo kept > /data/f')).code, 0);
+    assert.equal((await sh(['-v', 'keep:/data'], 'cat /data/f')).stdout, 'kept\n');
+    const hog = await sh(['--memory', '16m'], 'dd if=/dev/zero bs=1M count=64 | tail -c 64m > /dev/null');
+    assert.equal(hog.code, 137);
+    const port = 18000 + Math.floor(Math.random() * 1000);
+    const web = await agent([
+      'run',
+      '-d',
+      '--name',
+      'web',
+      '-p',
+      `${port}:8080`,
+      img,
+      'sh',
+      '-c',
+      'mkdir /www && echo served > /www/index.html && httpd -f -p 8080 -h /www',
+    ]);
+    assert.equal(web.code, 0, web.stderr);
+    ids.push(web.stdout.trim());
+    let body = '';
+    await waitFor(async () => {
+      body = await fetch(`http://127.0.0.1:${port}/index.html`)
+        .then((res) => res.text())
+        .catch(() => '');
+      return body === 'served\n';
+    });
+    assert.equal((await agent(['rm', '-f', 'web'])).code, 0);
+    assert.equal((await agent(['volume', 'rm', 'keep'])).code, 0);
   });
 
   it('prune removes stopped containers, unused images and their blobs', async () => {
