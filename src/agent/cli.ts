@@ -3,19 +3,17 @@
  * to the module that does the work; state lives under `--root` (or BERTH_AGENT_ROOT).
  */
 import { CliError, type CliIo, type ParsedArgs, parseCommandArgs } from '../cli/io.js';
-import { readPassword } from '../cli/password.js';
-import type { Credentials } from './auth-client.js';
+import { askCredentials, credentialFlags, pullFlags, pullOptions, runPullFlags } from './cli-flags.js';
 import { checkLogin, removeCredentials, saveCredentials } from './credentials.js';
 import { execInContainer, parseExecArgs } from './exec.js';
 import { inspectImage, listImagesTable, removeImage } from './image-commands.js';
-import { ensureImage, imageSnapshot, type PullPolicy } from './images.js';
+import { ensureImage, imageSnapshot } from './images.js';
 import { agentLayout, DEFAULT_AGENT_ROOT } from './layout.js';
 import { removeContainer, stopContainer } from './lifecycle.js';
 import { containerLogs } from './logs.js';
 import { createProgressDisplay, humanSize } from './progress.js';
 import { pruneAll } from './prune.js';
 import { formatContainerTable, listContainers } from './ps.js';
-import type { PullOptions } from './pull.js';
 import { pullImage } from './pull.js';
 import { canonicalHost, isPlainHttpByDefault } from './reference.js';
 import { runContainer } from './run.js';
@@ -262,76 +260,6 @@ const COMMANDS: Record<string, Handler> = {
     return 0;
   },
 };
-
-const credentialFlags = {
-  username: { type: 'string', short: 'u' },
-  'password-stdin': { type: 'boolean' },
-} as const;
-
-const pullFlags = {
-  ...credentialFlags,
-  platform: { type: 'string' },
-  'plain-http': { type: 'boolean' },
-} as const;
-
-async function pullOptions(parsed: ParsedArgs, io: CliIo): Promise<PullOptions> {
-  const credentials = await askCredentials(parsed, io, false);
-  return {
-    ...(typeof parsed.values.platform === 'string' ? { platform: parsed.values.platform } : {}),
-    ...(parsed.values['plain-http'] === true ? { plainHttp: true } : {}),
-    ...(credentials ? { credentials } : {}),
-  };
-}
-
-/** Credentials from `--username` and the password from stdin or the terminal. */
-async function askCredentials(
-  parsed: ParsedArgs,
-  io: CliIo,
-  required: boolean,
-): Promise<Credentials | undefined> {
-  const username = parsed.values.username;
-  if (typeof username !== 'string' || username === '') {
-    if (required) throw new CliError('--username is required');
-    return undefined;
-  }
-  const password = await readPassword(io.stdin, io.stderr, parsed.values['password-stdin'] === true);
-  return { username, password };
-}
-
-/** `--pull`, `--platform` and `--plain-http` of `run`, taken out before the run options parser sees them. */
-function runPullFlags(argv: string[]): {
-  pull: PullPolicy;
-  platform?: string;
-  plainHttp: boolean;
-  rest: string[];
-} {
-  const rest: string[] = [];
-  let pull: PullPolicy = 'missing';
-  let platform: string | undefined;
-  let plainHttp = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith('-')) {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    if (flag === '--pull' || flag === '--platform') {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new CliError(`${flag} needs a value`);
-      if (flag === '--platform') platform = value;
-      else if (value === 'missing' || value === 'always' || value === 'never') pull = value;
-      else throw new CliError(`--pull: expected missing, always or never, got "${value}"`);
-    } else if (flag === '--plain-http') {
-      plainHttp = true;
-    } else {
-      rest.push(arg);
-    }
-  }
-  return { pull, ...(platform ? { platform } : {}), plainHttp, rest };
-}
 
 function rootOption(args: string[], env: NodeJS.ProcessEnv): { root: string; rest: string[] } {
   let root = env.BERTH_AGENT_ROOT || DEFAULT_AGENT_ROOT;
