@@ -16,6 +16,7 @@ import {
   saveContainer,
   shortId,
 } from './containers.js';
+import { withCreateLock } from './create-lock.js';
 import { hostsFile, resolvConf } from './etc-files.js';
 import type { ImageConfig } from './image.js';
 import type { AgentLayout } from './layout.js';
@@ -48,21 +49,23 @@ export async function createContainer(
   hostEnv: Record<string, string | undefined>,
 ): Promise<ContainerRecord> {
   const { options } = request;
-  const existing = await listContainerRecords(layout);
-  if (options.name && existing.some((record) => record.name === options.name)) {
-    throw new Error(`the name ${options.name} is already in use by another container`);
-  }
-  const id = newContainerId();
-  const files = containerFiles(layout, id);
   await mkdir(layout.containers, { recursive: true });
-  await mkdir(files.dir, { mode: 0o700 });
-  try {
-    return await fillBundle(layout, request, hostEnv, id, existing);
-  } catch (error) {
-    await unmountContainerDir(files.dir).catch(() => {});
-    await rm(files.dir, { recursive: true, force: true }).catch(() => {});
-    throw error;
-  }
+  return withCreateLock(layout, async () => {
+    const existing = await listContainerRecords(layout);
+    if (options.name && existing.some((record) => record.name === options.name)) {
+      throw new Error(`the name ${options.name} is already in use by another container`);
+    }
+    const id = newContainerId();
+    const files = containerFiles(layout, id);
+    await mkdir(files.dir, { mode: 0o700 });
+    try {
+      return await fillBundle(layout, request, hostEnv, id, existing);
+    } catch (error) {
+      await unmountContainerDir(files.dir).catch(() => {});
+      await rm(files.dir, { recursive: true, force: true }).catch(() => {});
+      throw error;
+    }
+  });
 }
 
 async function fillBundle(

@@ -8,6 +8,7 @@
  *   ├── snapshots/<config hex>/         an image unpacked once, read-only for containers
  *   │   ├── rootfs/
  *   │   └── complete                    written after every layer unpacked and verified
+ *   ├── containers/.create.lock         held while a container is created (names, subnets)
  *   ├── containers/<id>/                one container; the directory is its OCI bundle
  *   │   ├── config.json                 the OCI runtime spec
  *   │   ├── container.json              what the agent knows: name, image, command, options

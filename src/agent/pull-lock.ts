@@ -28,7 +28,8 @@ export async function pullsInProgress(layout: AgentLayout): Promise<number> {
   return live;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

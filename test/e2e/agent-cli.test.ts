@@ -210,6 +210,50 @@ repositories:
     assert.equal((await agent(['volume', 'rm', 'keep'])).code, 0);
   });
 
+  it('containers started at the same moment get distinct addresses, and a name only once', async () => {
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        agent([
+          'run',
+          '--rm',
+          image('public/busybox:1'),
+          'sh',
+          '-c',
+          'grep -v localhost /etc/hosts; sleep 1',
+        ]),
+      ),
+    );
+    for (const result of runs) assert.equal(result.code, 0, result.stderr);
+    const addresses = runs.map((result) => /^(10\.231\.\d+\.\d+)\s/m.exec(result.stdout)?.[1]);
+    assert.ok(
+      addresses.every((address) => address !== undefined),
+      JSON.stringify(runs.map((r) => r.stdout)),
+    );
+    assert.equal(new Set(addresses).size, 4, `distinct addresses: ${addresses.join(' ')}`);
+
+    const named = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        agent([
+          'run',
+          '-d',
+          '--name',
+          'only-one',
+          '--network',
+          'none',
+          image('public/busybox:1'),
+          'sleep',
+          '30',
+        ]),
+      ),
+    );
+    const started = named.filter((result) => result.code === 0);
+    assert.equal(started.length, 1, named.map((result) => result.stderr).join(''));
+    for (const result of named.filter((r) => r.code !== 0))
+      assert.match(result.stderr, /only-one is already in use/);
+    ids.push(...started.map((result) => result.stdout.trim()));
+    assert.equal((await agent(['rm', '-f', 'only-one'])).code, 0);
+  });
+
   it('prune removes stopped containers, unused images and their blobs', async () => {
     await agent(['run', '--network', 'none', image('public/busybox:1'), 'true']);
     const pruned = await agent(['prune']);
