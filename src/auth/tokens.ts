@@ -38,21 +38,7 @@ export function issueAccessToken(
   lifetimeSeconds: number,
   now = Date.now(),
 ): IssuedToken {
-  const iat = Math.floor(now / 1000);
-  const token = jwt.sign(
-    {
-      iss: parties.issuer,
-      sub: subject,
-      aud: parties.service,
-      exp: iat + lifetimeSeconds,
-      nbf: iat - 1,
-      iat,
-      jti: randomUUID(),
-      access,
-    },
-    key.privateKey,
-    { algorithm: key.algorithm, keyid: key.kid },
-  );
+  const { token, iat } = signToken(key, parties, subject, lifetimeSeconds, now, { access });
   return { token, expiresIn: lifetimeSeconds, issuedAt: new Date(iat * 1000) };
 }
 
@@ -65,21 +51,31 @@ export function issueRefreshToken(
   lifetimeSeconds: number,
   now = Date.now(),
 ): string {
+  return signToken(key, parties, subject, lifetimeSeconds, now, { [REFRESH_CLAIM]: stamp }).token;
+}
+
+/** Signs the registered claims every Berth token carries, plus `extra`. */
+function signToken(
+  key: SigningKey,
+  parties: TokenParties,
+  subject: string,
+  lifetimeSeconds: number,
+  now: number,
+  extra: Record<string, unknown>,
+): { token: string; iat: number } {
   const iat = Math.floor(now / 1000);
-  return jwt.sign(
-    {
-      iss: parties.issuer,
-      sub: subject,
-      aud: parties.service,
-      exp: iat + lifetimeSeconds,
-      nbf: iat - 1,
-      iat,
-      jti: randomUUID(),
-      [REFRESH_CLAIM]: stamp,
-    },
-    key.privateKey,
-    { algorithm: key.algorithm, keyid: key.kid },
-  );
+  const claims = {
+    iss: parties.issuer,
+    sub: subject,
+    aud: parties.service,
+    exp: iat + lifetimeSeconds,
+    nbf: iat - 1,
+    iat,
+    jti: randomUUID(),
+    ...extra,
+  };
+  const token = jwt.sign(claims, key.privateKey, { algorithm: key.algorithm, keyid: key.kid });
+  return { token, iat };
 }
 
 /** Why a token was refused; the message is safe to show the client. */
