@@ -101,18 +101,31 @@ function grants(token: VerifiedAccess, type: string, name: string, action: strin
 
 function callerOf(token: VerifiedAccess, source: PolicySource | undefined): Caller {
   const may = (repository: string, action: string) => grants(token, 'repository', repository, action);
-  if (grants(token, CATALOG.type, CATALOG.name, '*'))
-    return { subject: token.subject, may, lists: () => true };
-  // Without catalog access the listing shows what the token's subject may pull under the
-  // current policy (or, for an account that is gone, what the token itself names).
-  const snapshot = source?.current();
-  const identity = snapshot?.accounts.lookup(token.subject);
+  // Only the catalog asks what is listed: work it out then, not on every pull.
+  let listing: ((repository: string) => boolean) | undefined;
   return {
     subject: token.subject,
     may,
-    lists: (repository) =>
-      identity && snapshot
-        ? snapshot.permissions.actions(identity, repository).includes('pull')
-        : may(repository, 'pull'),
+    lists: (repository) => {
+      listing ??= listingFor(token, source, may);
+      return listing(repository);
+    },
   };
+}
+
+/**
+ * Which repositories the token's caller sees in the catalog: all of them with catalog access,
+ * otherwise what the subject may pull under the current policy (or, for an account that is
+ * gone, what the token itself names).
+ */
+function listingFor(
+  token: VerifiedAccess,
+  source: PolicySource | undefined,
+  may: (repository: string, action: string) => boolean,
+): (repository: string) => boolean {
+  if (grants(token, CATALOG.type, CATALOG.name, '*')) return () => true;
+  const snapshot = source?.current();
+  const identity = snapshot?.accounts.lookup(token.subject);
+  if (!snapshot || !identity) return (repository) => may(repository, 'pull');
+  return (repository) => snapshot.permissions.actions(identity, repository).includes('pull');
 }

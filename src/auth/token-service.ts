@@ -10,7 +10,7 @@ import { challengeHeader, type ObserveAuth } from './authorizer.js';
 import type { SigningKey } from './keys.js';
 import { basicCredentials, type Credentials, type Login } from './login.js';
 import { ANONYMOUS, type Identity, type Permissions, subjectOf } from './permissions.js';
-import type { PolicySource } from './policy-source.js';
+import type { AuthSnapshot, PolicySource } from './policy-source.js';
 import { type AccessEntry, CATALOG, formatScope, parseActions, parseScope } from './scopes.js';
 import {
   type IssuedToken,
@@ -66,8 +66,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const { source, login, key, verifier } = options;
   const challenge = { 'WWW-Authenticate': challengeHeader('Basic', { realm: verifier.service }) };
 
-  const identify = async (request: TokenRequest): Promise<{ identity: Identity; refreshToken?: string }> => {
-    const { accounts } = source.current();
+  const identify = async (
+    request: TokenRequest,
+    accounts: AuthSnapshot['accounts'],
+  ): Promise<{ identity: Identity; refreshToken?: string }> => {
     const proof = request.proof;
     const attempt = (credentials: Credentials) =>
       login(accounts, { ...credentials, remote: request.remote }, challenge);
@@ -106,8 +108,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           status: 400,
           detail: { service: verifier.service },
         });
-      const { identity, refreshToken } = await identify(request);
-      const access = grantedAccess(request.scopes, identity, source.current().permissions);
+      // One snapshot for the whole request: a reload half-way must not mix two policies.
+      const { accounts, permissions } = source.current();
+      const { identity, refreshToken } = await identify(request, accounts);
+      const access = grantedAccess(request.scopes, identity, permissions);
       const subject = subjectOf(identity);
       const token = issueAccessToken(key, verifier, subject, access, options.lifetime);
       options.observe('token_issued');
@@ -118,13 +122,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         refreshToken:
           refreshToken ??
           (wantsRefresh
-            ? issueRefreshToken(
-                key,
-                verifier,
-                subject,
-                source.current().accounts.stamp(identity),
-                options.refreshLifetime,
-              )
+            ? issueRefreshToken(key, verifier, subject, accounts.stamp(identity), options.refreshLifetime)
             : undefined),
       };
     },
