@@ -195,7 +195,7 @@ repositories:
       img,
       'sh',
       '-c',
-      'mkdir /www && echo served > /www/index.html && httpd -f -p 8080 -h /www',
+      'echo served > /www/index.html && httpd -f -p 8080 -h /www',
     ]);
     assert.equal(web.code, 0, web.stderr);
     ids.push(web.stdout.trim());

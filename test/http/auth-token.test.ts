@@ -48,26 +48,42 @@ repositories:
 `;
 }
 
+/** A Berth with token auth over the test policy, in a temp directory of its own. */
+async function startTokenServer(
+  auth: { token?: Record<string, unknown>; loginlimit?: Record<string, unknown> } = {},
+  http: Record<string, unknown> = {},
+): Promise<{ server: TestServer; dir: string; policy: string }> {
+  const dir = await tempDir('berth-auth-');
+  const policy = await writePolicy(dir, await policyText());
+  const server = await startTestServer({
+    config: {
+      http,
+      auth: {
+        mode: 'token',
+        policy,
+        token: { signingkey: join(dir, 'key.pem'), ...auth.token },
+        ...(auth.loginlimit ? { loginlimit: auth.loginlimit } : {}),
+      },
+    },
+  });
+  return { server, dir, policy };
+}
+
+/** Stops a server of startTokenServer and removes its directory. */
+async function closeTokenServer(server: TestServer, dir: string): Promise<void> {
+  await server.close();
+  await removeDir(dir);
+}
+
 describe('token auth with the built-in token server', () => {
   let server: TestServer;
   let dir: string;
-  let policyFile: string;
-  const keyFile = () => join(dir, 'signing-key.pem');
+  const keyFile = () => join(dir, 'key.pem');
   const v2 = (path: string) => `/v2/${path}`;
 
   before(async () => {
-    dir = await tempDir('berth-auth-');
-    policyFile = await writePolicy(dir, await policyText());
-    server = await startTestServer({
-      config: {
-        auth: {
-          mode: 'token',
-          policy: policyFile,
-          // RS256 so the hostile-token cases can include HS256 keyed with an RSA public key.
-          token: { signingkey: keyFile(), algorithm: 'RS256' },
-        },
-      },
-    });
+    // RS256 so the hostile-token cases can include HS256 keyed with an RSA public key.
+    ({ server, dir } = await startTokenServer({ token: { algorithm: 'RS256' } }));
     // Content the tests read: pushed by the owners through a challenge-following client.
     for (const [user, repository] of [
       ['alice', 'public/app'],
@@ -79,10 +95,7 @@ describe('token auth with the built-in token server', () => {
       await client.close();
     }
   });
-  after(async () => {
-    await server.close();
-    await removeDir(dir);
-  });
+  after(() => closeTokenServer(server, dir));
 
   it('GET /v2/ without a token is a 401 challenge naming the realm and service', async () => {
     const res = await request(server.directUrl).get('/v2/').expect(401);
@@ -322,22 +335,9 @@ describe('token auth: OAuth2 POST, refresh tokens, reloads and key rotation', ()
   let policyFile: string;
 
   before(async () => {
-    dir = await tempDir('berth-auth-');
-    policyFile = await writePolicy(dir, await policyText());
-    server = await startTestServer({
-      config: {
-        auth: {
-          mode: 'token',
-          policy: policyFile,
-          token: { signingkey: join(dir, 'key.pem'), algorithm: 'RS256' },
-        },
-      },
-    });
+    ({ server, dir, policy: policyFile } = await startTokenServer({ token: { algorithm: 'RS256' } }));
   });
-  after(async () => {
-    await server.close();
-    await removeDir(dir);
-  });
+  after(() => closeTokenServer(server, dir));
 
   const post = (form: Record<string, string>) =>
     request(server.directUrl).post('/auth/token').type('form').send(form);
@@ -453,23 +453,9 @@ describe('token auth: failed logins are rate-limited', () => {
   let dir: string;
 
   before(async () => {
-    dir = await tempDir('berth-auth-');
-    const policy = await writePolicy(dir, await policyText());
-    server = await startTestServer({
-      config: {
-        auth: {
-          mode: 'token',
-          policy,
-          token: { signingkey: join(dir, 'key.pem') },
-          loginlimit: { failures: 3, window: '1m' },
-        },
-      },
-    });
+    ({ server, dir } = await startTokenServer({ loginlimit: { failures: 3, window: '1m' } }));
   });
-  after(async () => {
-    await server.close();
-    await removeDir(dir);
-  });
+  after(() => closeTokenServer(server, dir));
 
   it('wrong passwords are 401; repeated failures are 429 with Retry-After, even for the right password', async () => {
     for (const attempt of ['wrong-1', 'wrong-2', 'wrong-3']) {
@@ -490,24 +476,9 @@ describe('token auth behind a trusted reverse proxy', () => {
   let dir: string;
 
   before(async () => {
-    dir = await tempDir('berth-auth-');
-    const policy = await writePolicy(dir, await policyText());
-    server = await startTestServer({
-      config: {
-        http: { trustproxy: true },
-        auth: {
-          mode: 'token',
-          policy,
-          token: { signingkey: join(dir, 'key.pem') },
-          loginlimit: { failures: 2 },
-        },
-      },
-    });
+    ({ server, dir } = await startTokenServer({ loginlimit: { failures: 2 } }, { trustproxy: true }));
   });
-  after(async () => {
-    await server.close();
-    await removeDir(dir);
-  });
+  after(() => closeTokenServer(server, dir));
 
   it('derives the realm from X-Forwarded-Proto and -Host', async () => {
     const res = await request(server.directUrl)
@@ -546,11 +517,7 @@ describe('token auth behind a trusted reverse proxy', () => {
 
 describe('token auth directly exposed', () => {
   it('ignores X-Forwarded-* unless http.trustproxy is on', async () => {
-    const dir = await tempDir('berth-auth-');
-    const policy = await writePolicy(dir, await policyText());
-    const server = await startTestServer({
-      config: { auth: { mode: 'token', policy, token: { signingkey: join(dir, 'key.pem') } } },
-    });
+    const { server, dir } = await startTokenServer();
     try {
       const res = await request(server.directUrl)
         .get('/v2/')
@@ -559,8 +526,7 @@ describe('token auth directly exposed', () => {
         .expect(401);
       assert.equal(challengeParams(res.headers['www-authenticate']).realm, `${server.directUrl}/auth/token`);
     } finally {
-      await server.close();
-      await removeDir(dir);
+      await closeTokenServer(server, dir);
     }
   });
 });

@@ -14,6 +14,7 @@ import { removeContainer } from '../../../src/agent/lifecycle.js';
 import { networkLeftovers } from '../../../src/agent/network.js';
 import { mountsUnder, unmountContainerDir } from '../../../src/agent/rootfs-mount.js';
 
+/** Applets the runtime and CLI tests use. */
 const APPLETS = [
   'sh',
   'id',
@@ -27,8 +28,13 @@ const APPLETS = [
   'touch',
   'dd',
   'true',
+  'false',
   'ls',
   'head',
+  'tail',
+  'wc',
+  'env',
+  'pwd',
   'wget',
 ];
 

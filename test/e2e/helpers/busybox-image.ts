@@ -1,40 +1,17 @@
 /**
- * A small runnable test image: the static busybox from Debian's busybox-static with symlinks
- * for its applets, /etc/passwd and /etc/group with a user `app` (1000:1000), and /tmp, in one
+ * A small runnable test image: the runtime tests' busybox rootfs (makeBusyboxRootfs) in one
  * gzip layer made with GNU tar, written as an OCI layout that skopeo can push.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { makeBusyboxRootfs } from './agent-rootfs.js';
 import { ociLayout } from './oci-layout.js';
 
 const exec = promisify(execFile);
-
-/** Applets the tests use. */
-const APPLETS = [
-  'sh',
-  'id',
-  'cat',
-  'echo',
-  'sleep',
-  'ls',
-  'touch',
-  'mkdir',
-  'grep',
-  'httpd',
-  'nc',
-  'dd',
-  'true',
-  'false',
-  'env',
-  'pwd',
-  'head',
-  'wc',
-  'tail',
-];
 
 /** What the image's config says. */
 export interface BusyboxImageConfig {
@@ -52,20 +29,7 @@ export async function busyboxLayout(
   tag: string,
   config: BusyboxImageConfig = {},
 ): Promise<string> {
-  const staging = path.join(dir, 'staging');
-  await mkdir(path.join(staging, 'bin'), { recursive: true });
-  await mkdir(path.join(staging, 'etc'), { recursive: true });
-  await mkdir(path.join(staging, 'tmp'), { recursive: true });
-  await mkdir(path.join(staging, 'home', 'app'), { recursive: true });
-  await chmod(path.join(staging, 'tmp'), 0o1777);
-  await copyFile('/bin/busybox', path.join(staging, 'bin', 'busybox'));
-  await chmod(path.join(staging, 'bin', 'busybox'), 0o755);
-  for (const applet of APPLETS) await symlink('busybox', path.join(staging, 'bin', applet));
-  await writeFile(
-    path.join(staging, 'etc', 'passwd'),
-    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n',
-  );
-  await writeFile(path.join(staging, 'etc', 'group'), 'root:x:0:\napp:x:1000:\nstaff:x:50:app\n');
+  const staging = await makeBusyboxRootfs(path.join(dir, 'staging'));
   const layerFile = path.join(dir, 'layer.tar.gz');
   await exec('tar', ['--numeric-owner', '--format=pax', '-czf', layerFile, '-C', staging, '.']);
   const layer = await readFile(layerFile);
