@@ -4,11 +4,11 @@
  * atomically, so a pull reading it while a login writes it sees one version or the other.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Credentials, Fetch } from './auth-client.js';
 import { agentLayout } from './layout.js';
 import { canonicalHost, isPlainHttpByDefault } from './reference.js';
 import { createRegistryClient } from './registry-client.js';
-import { writeAtomic } from './store.js';
 
 export type { Credentials } from './auth-client.js';
 
@@ -86,5 +86,5 @@ export async function checkLogin(
 
 async function writeFile(root: string, all: CredentialsFile): Promise<void> {
   await mkdir(root, { recursive: true });
-  await writeAtomic(agentLayout(root).credentials, `${JSON.stringify(all, null, 2)}\n`, 0o600);
+  await writeFileAtomic(agentLayout(root).credentials, `${JSON.stringify(all, null, 2)}\n`, 0o600);
 }

@@ -2,12 +2,14 @@
  * The agent's content store (`blobs/sha256/`) and image records (`images/`), under the layout
  * of layout.ts. A blob only ever appears under its digest after its bytes were hashed and
  * counted on the way to disk, so whatever is found there can be trusted without re-reading it.
- * Temp files (`.tmp-*`) live next to their final place, so the rename that publishes them is
- * atomic; walkers of these directories (prune) must skip them.
+ * Temp files (dot-files: `.tmp-*` for blobs, `.<name>.<random>.tmp` for records) live next to
+ * their final place, so the rename that publishes them is atomic; walkers of these directories
+ * (prune, listImages) must skip them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { syncDirectory, writeFileAtomic } from '../fs/atomic-write.js';
 import type { ImageRecord } from './image.js';
 import { type AgentLayout, agentLayout } from './layout.js';
 import { normaliseReference, parseReference } from './reference.js';
@@ -153,7 +155,7 @@ export async function openStore(root: string): Promise<AgentStore> {
         await rm(temp, { force: true });
         throw error;
       }
-      await syncDir(layout.blobs);
+      await syncDirectory(layout.blobs);
     },
 
     async readJson<T>(digest: string): Promise<T> {
@@ -161,7 +163,7 @@ export async function openStore(root: string): Promise<AgentStore> {
     },
 
     async putImage(record) {
-      await writeAtomic(layout.image(record.reference), `${JSON.stringify(record, null, 2)}\n`);
+      await writeFileAtomic(layout.image(record.reference), `${JSON.stringify(record, null, 2)}\n`);
     },
 
     async getImage(referenceOrId) {
@@ -176,32 +178,6 @@ export async function openStore(root: string): Promise<AgentStore> {
       return records;
     },
   };
-}
-
-/**
- * Writes `text` to `file` through a temp file in the same directory, synced before the rename,
- * so a reader sees the old content or the new, never part of either.
- */
-export async function writeAtomic(file: string, text: string, mode = 0o644): Promise<void> {
-  const temp = join(dirname(file), `.tmp-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, file);
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // The rename is durable only once the directory entry is; some filesystems refuse, harmlessly.
-  const handle = await open(dir, 'r').catch(() => undefined);
-  await handle?.sync().catch(() => {});
-  await handle?.close();
 }
 
 function tryParse(text: string): ReturnType<typeof parseReference> | undefined {

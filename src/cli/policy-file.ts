@@ -5,11 +5,11 @@
  * never writes a file the server would refuse, and replaces the file atomically (temp file,
  * fsync, rename), so a server reloading it never sees half of it.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type Document, isMap, isScalar, isSeq, parseDocument, YAMLMap } from 'yaml';
 import { type Policy, PolicyError, parsePolicy } from '../auth/policy.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { CliError } from './io.js';
 
 /** The top-level sections whose entries the commands add and remove. */
@@ -145,35 +145,12 @@ async function resolveTarget(file: string): Promise<string> {
   }
 }
 
-/** Writes `text` to a 0600 temp file beside `target`, fsyncs it, renames it over `target`. */
+/** Replaces `target` with `text` atomically, mode 0600 (the file holds password hashes). */
 async function writeAtomically(target: string, text: string): Promise<void> {
-  const directory = path.dirname(target);
-  const temp = path.join(directory, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await mkdir(directory, { recursive: true, mode: 0o700 });
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      // The umask may have taken bits off the mode given to open; the file holds hashes.
-      await handle.chmod(0o600);
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-    await syncDirectory(directory);
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(target, text, 0o600);
   } catch (err) {
-    await rm(temp, { force: true });
     throw new CliError(`cannot write policy file ${target}: ${(err as Error).message}`);
-  }
-}
-
-/** Makes a rename in `directory` durable; some filesystems cannot fsync a directory, which is fine. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync().catch(() => undefined);
-  } finally {
-    await handle.close();
   }
 }
