@@ -11,6 +11,7 @@ import { listContainerRecords } from '../../src/agent/containers.js';
 import { agentLayout } from '../../src/agent/layout.js';
 import { quickHash, writePolicy } from '../helpers/auth.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { assertNothingLeft, removeAllContainers } from './helpers/agent-rootfs.js';
 import { BERTH_BIN, type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
 import { busyboxLayout } from './helpers/busybox-image.js';
@@ -157,7 +158,7 @@ repositories:
     assert.match(id, /^[0-9a-f]{64}$/);
     ids.push(id);
     assert.match((await agent(['ps'])).stdout, /stubborn/);
-    await waitFor(async () => (await agent(['logs', 'stubborn'])).stdout === 'started\n');
+    await waitFor(async () => (await agent(['logs', 'stubborn'])).stdout === 'started\n', 10_000);
     const stopped = await agent(['stop', '-t', '1', 'stubborn']);
     assert.equal(stopped.code, 0, stopped.stderr);
     const listed = (await agent(['ps', '-a'])).stdout;
@@ -205,7 +206,7 @@ repositories:
         .then((res) => res.text())
         .catch(() => '');
       return body === 'served\n';
-    });
+    }, 10_000);
     assert.equal((await agent(['rm', '-f', 'web'])).code, 0);
     assert.equal((await agent(['volume', 'rm', 'keep'])).code, 0);
   });
@@ -263,11 +264,3 @@ repositories:
     assert.deepEqual(await readdir(agentLayout(root).blobs), []);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { parsePolicy } from '../../src/auth/policy.js';
 import { verifyPassword } from '../../src/auth/secrets.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { BERTH_BIN, startBerthProcess } from './helpers/berth-process.js';
 import { type RunResult, run } from './helpers/run.js';
 
@@ -78,11 +79,3 @@ describe('berth user and token commands', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

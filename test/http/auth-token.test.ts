@@ -21,6 +21,7 @@ import { startChallengeProxy } from '../helpers/challenge-proxy.js';
 import { ociError, pushImage } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PASSWORDS = { alice: 'alice-password', bob: 'bob-password', root: 'root-password' };
 const ROBOT_SECRET = 'robot-secret-0123456789-0123456789-abcdefghij';
@@ -534,12 +535,4 @@ describe('token auth directly exposed', () => {
 function withoutExpiry(payload: Record<string, unknown>): Record<string, unknown> {
   const { exp: _exp, ...rest } = payload;
   return rest;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
