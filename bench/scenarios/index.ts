@@ -1,6 +1,7 @@
 /** Every metric the benchmark reports, in report order. */
 import { blobHead } from './blob-head.js';
 import { chunkedPush } from './chunked-push.js';
+import { dockerPushPull } from './docker.js';
 import { manifestGet } from './manifest-get.js';
 import { manifestPut } from './manifest-put.js';
 import { monolithicPush } from './monolithic-push.js';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   manifestGet,
   blobHead,
   tokenIssue,
+  dockerPushPull,
 ];
 
 /** Peak RSS of the server over the whole run, read from /proc just before it stops. */

@@ -66,6 +66,8 @@ export interface Scenario extends MetricSpec {
   repositories: readonly string[];
   /** Only meaningful against a server with token auth; skipped on others. */
   needsAuth?: boolean;
+  /** Drives the docker CLI (a running dockerd); only run when asked for by `--only`. */
+  needsDocker?: boolean;
   /** Generates payloads and their digests up front, before any server runs. */
   prepare?(bulkBytes: number): void;
   run(ctx: ScenarioContext): Promise<Measurement>;
