@@ -52,14 +52,11 @@ export interface DockerSession {
 }
 
 /**
- * Starts a session whose CLI state lives under `dir`. `diagnostics` adds to the message of a
- * failed command (the registry's last log lines, say). Fails, saying what to do, unless the
- * engine answers `docker info`: a missing engine fails the docker suites rather than skip them.
+ * Starts a session whose CLI state lives under `dir`; the last of `registryLogs` go into the
+ * message of a failed command. Fails, saying what to do, unless the engine answers
+ * `docker info`: a missing engine fails the docker suites rather than skip them.
  */
-export async function dockerSession(
-  dir: string,
-  diagnostics: () => string = () => '',
-): Promise<DockerSession> {
+export async function dockerSession(dir: string, registryLogs: string[] = []): Promise<DockerSession> {
   const configDir = path.join(dir, 'docker-config');
   await mkdir(configDir, { recursive: true });
   const env = cliEnv(dir, configDir);
@@ -67,7 +64,8 @@ export async function dockerSession(
   const docker = (args: string[], input?: string) => run('docker', args, { env, input });
   await requireEngine(docker);
   const explain = (args: string[], result: RunResult) =>
-    `docker ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}\n${diagnostics()}`;
+    `docker ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}\n` +
+    `--- registry ---\n${registryLogs.slice(-12).join('\n')}`;
 
   const ok = async (args: string[], input?: string): Promise<string> => {
     const result = await docker(args, input);
@@ -185,13 +183,15 @@ export async function busyboxApp(marker: string): Promise<{ context: BuildContex
   };
 }
 
-/** Each layer's last progress line in `docker push` or `docker pull` output, by short layer id. */
-export function layerStatuses(output: string): Map<string, string> {
+/**
+ * Fails unless `docker push` or `docker pull` output shows the busybox app's three layers, each
+ * ending with `status` (its last progress line, `<short id>: <status>`).
+ */
+export function assertAppLayers(output: string, status: string): void {
   const statuses = new Map<string, string>();
-  for (const [, id, status] of output.matchAll(/^([0-9a-f]{12}): (.+)$/gm)) {
-    statuses.set(id as string, status as string);
-  }
-  return statuses;
+  for (const [, id, line] of output.matchAll(/^([0-9a-f]{12}): (.+)$/gm))
+    statuses.set(id as string, line as string);
+  assert.deepEqual([...statuses.values()], [status, status, status], output);
 }
 
 /** The manifest digest `docker push` reported for `tag` (its `TAG: digest: sha256:… size: N` line). */
