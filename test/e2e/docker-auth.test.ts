@@ -69,7 +69,7 @@ describe('docker login, push and pull against Berth with token auth', () => {
 
   const ref = (repository: string) => `${berth.host}/${repository}:1`;
   const login = (user: string, password: string) =>
-    docker.docker(['login', '--username', user, '--password-stdin', berth.host], `${password}\n`);
+    docker.run(['login', '--username', user, '--password-stdin', berth.host], `${password}\n`);
   /** The saved login's `auth` field decoded: `user:password`, or `user:` when docker kept a token. */
   const savedCredentials = async () => {
     const saved = (await docker.savedLogins())[berth.host];
@@ -93,10 +93,11 @@ describe('docker login, push and pull against Berth with token auth', () => {
     await docker.build(ref(OWN), app.context);
   });
   after(async () => {
-    // Any of them may be missing if before() failed part-way.
-    await docker?.cleanup();
+    // Any of them may be missing if before() failed part-way. The docker cleanup goes last: it
+    // fails the suite if something is left, and must not keep the rest from being removed.
     await berth?.close();
     if (work) await removeDir(work);
+    await docker?.cleanup();
   });
 
   it('a wrong password is refused and nothing is saved', async () => {

@@ -48,10 +48,11 @@ describe('docker manifest lists against Berth', () => {
     }
   });
   after(async () => {
-    // Any of them may be missing if before() failed part-way.
-    await docker?.cleanup();
+    // Any of them may be missing if before() failed part-way. The docker cleanup goes last: it
+    // fails the suite if something is left, and must not keep the rest from being removed.
     await berth?.close();
     if (work) await removeDir(work);
+    await docker?.cleanup();
   });
 
   it('docker manifest create needs --insecure even for a loopback registry', async () => {

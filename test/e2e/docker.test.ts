@@ -53,10 +53,11 @@ describe('docker push and pull against Berth', () => {
     await docker.build(ref(APP, '1'), app.context);
   });
   after(async () => {
-    // Any of them may be missing if before() failed part-way.
-    await docker?.cleanup();
+    // Any of them may be missing if before() failed part-way. The docker cleanup goes last: it
+    // fails the suite if something is left, and must not keep the rest from being removed.
     await berth?.close();
     if (work) await removeDir(work);
+    await docker?.cleanup();
   });
 
   it('pushes a three-layer image built from local files, pulls it back after rmi and runs it', async () => {

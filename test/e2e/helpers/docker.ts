@@ -31,10 +31,8 @@ export interface SavedLogin {
 
 /** A docker CLI with its own configuration directory; see the module comment. */
 export interface DockerSession {
-  /** `berth.e2e=<random>`, on every image built and container run through this session. */
-  label: string;
   /** Runs `docker args`, whatever its exit code. */
-  docker(args: string[], input?: string): Promise<RunResult>;
+  run(args: string[], input?: string): Promise<RunResult>;
   /** Runs `docker args`; fails the test with the output unless it exits 0. Resolves with stdout. */
   ok(args: string[], input?: string): Promise<string>;
   /** Runs `docker args`; fails the test unless it exits non-zero with stderr matching `pattern`. */
@@ -60,6 +58,7 @@ export async function dockerSession(dir: string, registryLogs: string[] = []): P
   const configDir = path.join(dir, 'docker-config');
   await mkdir(configDir, { recursive: true });
   const env = cliEnv(dir, configDir);
+  // On every image built and container run through this session, so cleanup finds them all.
   const label = `berth.e2e=${randomBytes(6).toString('hex')}`;
   const docker = (args: string[], input?: string) => run('docker', args, { env, input });
   await requireEngine(docker);
@@ -82,8 +81,7 @@ export async function dockerSession(dir: string, registryLogs: string[] = []): P
   };
 
   return {
-    label,
-    docker,
+    run: docker,
     ok,
     async fails(args, pattern, input) {
       const result = await docker(args, input);
@@ -120,7 +118,7 @@ export async function dockerSession(dir: string, registryLogs: string[] = []): P
   };
 }
 
-async function requireEngine(docker: DockerSession['docker']): Promise<void> {
+async function requireEngine(docker: DockerSession['run']): Promise<void> {
   const result = await docker(['info', '--format', '{{.ServerVersion}}']).catch((error: Error) => ({
     code: null,
     stdout: '',
