@@ -102,3 +102,8 @@ export async function startBerthProcess(
     },
   };
 }
+
+/** The log lines of requests that ended in a 5xx and of errors Berth logged. */
+export function serverErrors(logs: string[]): string[] {
+  return logs.filter((line) => /"status":5\d\d/.test(line) || /"level":"error"/.test(line));
+}
