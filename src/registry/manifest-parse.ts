@@ -6,7 +6,14 @@
  */
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
-import { baseMediaType, INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
+import {
+  baseMediaType,
+  INDEX_TYPES,
+  MANIFEST_TYPES,
+  NON_DISTRIBUTABLE_LAYER_TYPES,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from './media-types.js';
 
 /** A content descriptor as manifests carry them. */
 export interface Descriptor {
@@ -23,7 +30,7 @@ export interface ParsedManifest {
   /** The media type to store and serve it with. */
   mediaType: string;
   kind: 'image' | 'index';
-  /** Config and layers that must be present in the repository (foreign layers excluded). */
+  /** Config and layers that must be present in the repository (all but non-distributable layers with `urls`). */
   blobs: Descriptor[];
   /** Child manifests of an index. */
   manifests: Descriptor[];
@@ -58,13 +65,18 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   const config = descriptor(json.config, 'config');
   if (!Array.isArray(json.layers)) invalid('an image manifest must have a "layers" array', 'layers');
   const layers = (json.layers as unknown[]).map((entry, i) => descriptor(entry, `layers[${i}]`));
-  const blobs = [config, ...layers.filter((layer) => !layer.urls?.length)];
+  const blobs = [config, ...layers.filter((layer) => !isExternal(layer))];
   return withOptional(
     { mediaType, kind: 'image', blobs, manifests: [] },
     subject,
     declaredArtifactType ?? config.mediaType,
     annotations,
   );
+}
+
+/** A layer the registry need not hold: a non-distributable one that says where it lives. */
+function isExternal(layer: Descriptor): boolean {
+  return NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) && (layer.urls?.length ?? 0) > 0;
 }
 
 function withOptional(

@@ -297,14 +297,31 @@ describe('manifests', () => {
     assert.equal(ociError(res.body).code, 'MANIFEST_INVALID');
   });
 
-  it('layers with urls (foreign layers) need not be in the registry', async () => {
-    const foreign = {
-      ...randomBlob(5).descriptor,
-      mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-      urls: ['https://example.com/layer'],
-    };
-    const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, foreign] });
-    await pushManifest(server.url, 'm/app', 'foreign-layer', body);
+  it('non-distributable layers with urls (Docker foreign, OCI nondistributable) need not be in the registry', async () => {
+    for (const mediaType of [
+      'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+      'application/vnd.docker.image.rootfs.foreign.diff.tar',
+      'application/vnd.oci.image.layer.nondistributable.v1.tar',
+      'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+      'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+    ]) {
+      const foreign = { ...randomBlob(5).descriptor, mediaType, urls: ['https://example.com/layer'] };
+      const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, foreign] });
+      await pushManifest(server.url, 'm/app', 'foreign-layer', body);
+    }
+  });
+
+  it('urls on an ordinary layer do not excuse it from being in the repository', async () => {
+    const elsewhere = { ...randomBlob(6).descriptor, urls: ['https://example.com/layer'] };
+    const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, elsewhere] });
+    const res = await request(server.url)
+      .put('/v2/m/app/manifests/urls-layer')
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(400);
+    const error = ociError(res.body);
+    assert.equal(error.code, 'MANIFEST_BLOB_UNKNOWN');
+    assert.deepEqual((error.detail as { missing: string[] }).missing, [elsewhere.digest]);
   });
 
   it('refuses bodies over validation.manifests.maxsize with 413, declared or streamed', async () => {
