@@ -430,6 +430,30 @@ describe('manifests', () => {
   });
 });
 
+describe('manifests with storage.delete.enabled: false', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ config: { storage: { delete: { enabled: false } } } });
+  });
+  after(() => server.close());
+
+  it('DELETE by tag is refused with 405 UNSUPPORTED and the tag stays', async () => {
+    const { digest } = await pushImage(server.url, 'keep/tagged', 'v1');
+    const res = await request(server.url).delete('/v2/keep/tagged/manifests/v1').expect(405);
+    assert.equal(ociError(res.body).code, 'UNSUPPORTED');
+    const got = await request(server.url).get('/v2/keep/tagged/manifests/v1').expect(200);
+    assert.equal(got.headers['docker-content-digest'], digest);
+  });
+
+  it('DELETE by digest is refused with 405 UNSUPPORTED; the manifest and its tags stay', async () => {
+    const { digest } = await pushImage(server.url, 'keep/digest', 'v1');
+    const res = await request(server.url).delete(`/v2/keep/digest/manifests/${digest}`).expect(405);
+    assert.equal(ociError(res.body).code, 'UNSUPPORTED');
+    await request(server.url).get(`/v2/keep/digest/manifests/${digest}`).expect(200);
+    await request(server.url).get('/v2/keep/digest/manifests/v1').expect(200);
+  });
+});
+
 /** superagent JSON-encodes Buffers sent with a +json type; manifests go as their exact text. */
 function text(body: Buffer | string): string {
   return typeof body === 'string' ? body : body.toString('utf8');
