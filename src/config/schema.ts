@@ -51,7 +51,7 @@ export interface BerthConfig {
       rootcertbundle: string;
       jwks: string;
     };
-    loginlimit: { failures: number; window: number };
+    loginlimit: { failures: number; addressfailures: number; userfailures: number; window: number };
   };
 }
 
@@ -247,6 +247,8 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'auth.token.rootcertbundle', expects: 'a file path', parse: optionalString, default: '' },
   { key: 'auth.token.jwks', expects: 'a URL or file path', parse: optionalString, default: '' },
   { key: 'auth.loginlimit.failures', expects: 'a whole number', parse: count, default: 10 },
+  { key: 'auth.loginlimit.addressfailures', expects: 'a whole number', parse: count, default: 100 },
+  { key: 'auth.loginlimit.userfailures', expects: 'a whole number', parse: count, default: 100 },
   { key: 'auth.loginlimit.window', expects: 'a duration', parse: parseDuration, default: 60_000 },
 ];
 
