@@ -31,6 +31,17 @@ export interface PushedManifest {
   subject?: Digest;
 }
 
+/** What a push says besides the reference and the bytes. */
+export interface PushOptions {
+  /** The request's Content-Type. */
+  contentType: string | undefined;
+  /**
+   * More tags to point at the manifest (the spec's `?tag=` parameters). Only a push by
+   * digest may name them: a push by tag already says which tag it sets.
+   */
+  tags?: Tag[];
+}
+
 /** Manifest operations of the registry. */
 export interface ManifestService {
   /** Describes a manifest without reading its body (HEAD). */
@@ -40,7 +51,7 @@ export interface ManifestService {
     name: RepositoryName,
     reference: Reference,
     body: Buffer,
-    contentType: string | undefined,
+    options: PushOptions,
   ): Promise<PushedManifest>;
   /** Deletes a tag (tag reference) or a manifest and every tag pointing at it (digest reference). */
   delete(name: RepositoryName, reference: Reference): Promise<void>;
@@ -130,7 +141,13 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       throw manifestUnknown({ digest: info.digest });
     },
 
-    async put(name, reference, body, contentType) {
+    async put(name, reference, body, { contentType, tags: extraTags = [] }) {
+      if (reference.tag && extraTags.length > 0) {
+        throw new RegistryError('UNSUPPORTED', 'tag parameters are only accepted when pushing by digest', {
+          status: 400,
+          detail: { reference: reference.tag },
+        });
+      }
       const digest = digestOf(body, reference.digest ? algorithmOf(reference.digest) : 'sha256');
       if (reference.digest && reference.digest !== digest) {
         throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the digest in the URL', {
@@ -143,7 +160,7 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       if (manifest.subject) info.subject = manifest.subject.digest;
       await store(name, info, body);
       if (manifest.subject) await referrers.record(name, manifest.subject, referrerOf(info, manifest));
-      if (reference.tag) await tags.set(name, reference.tag, digest);
+      for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
       return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
     },
 

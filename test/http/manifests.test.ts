@@ -94,6 +94,58 @@ describe('manifests', () => {
       .expect(404);
   });
 
+  it('PUT by digest with tag parameters sets each tag and answers an OCI-Tag header per tag', async () => {
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { t: 'q' },
+    });
+    const digest = sha256(body);
+    const put = await request(server.url)
+      .put(`/v2/m/app/manifests/${digest}?tag=tp-v1&tag=tp-latest&tag=tp-v1`)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(201);
+    assert.equal(put.headers['docker-content-digest'], digest);
+    // One header per tag; Node joins repeated headers with ", " (RFC 9110 list semantics).
+    assert.equal(put.headers['oci-tag'], 'tp-v1, tp-latest');
+    for (const tag of ['tp-v1', 'tp-latest']) {
+      const got = await request(server.url).head(`/v2/m/app/manifests/${tag}`).expect(200);
+      assert.equal(got.headers['docker-content-digest'], digest);
+    }
+    const plain = await request(server.url)
+      .put(`/v2/m/app/manifests/${digest}`)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(201);
+    assert.equal(plain.headers['oci-tag'], undefined);
+  });
+
+  it('tag parameters are all checked before anything is stored, and only go with a digest', async () => {
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { t: 'x' },
+    });
+    const digest = sha256(body);
+    const invalid = await request(server.url)
+      .put(`/v2/m/app/manifests/${digest}?tag=tp-ok&tag=-bad`)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(400);
+    assert.equal(ociError(invalid.body).code, 'MANIFEST_INVALID');
+    const byTag = await request(server.url)
+      .put('/v2/m/app/manifests/tp-main?tag=tp-other')
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body))
+      .expect(400);
+    assert.equal(ociError(byTag.body).code, 'UNSUPPORTED');
+    await request(server.url).get(`/v2/m/app/manifests/${digest}`).expect(404);
+    for (const tag of ['tp-ok', 'tp-main', 'tp-other']) {
+      await request(server.url).get(`/v2/m/app/manifests/${tag}`).expect(404);
+    }
+  });
+
   it('a manifest can be pushed and fetched by a sha512 digest', async () => {
     const body = imageManifest({
       config: config.descriptor,
