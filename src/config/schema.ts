@@ -29,7 +29,7 @@ export interface BerthConfig {
       uploadpurging: { enabled: boolean; age: number; interval: number; dryrun: boolean };
     };
   };
-  validation: { manifests: { maxsize: number } };
+  validation: { manifests: { maxsize: number; maxdescriptors: number } };
   metrics: { enabled: boolean; path: string };
   auth: {
     mode: 'none' | 'basic' | 'token';
@@ -150,6 +150,12 @@ const count = (value: unknown): number => {
   throw new Error(`expected a whole number >= 0, got ${JSON.stringify(value)}`);
 };
 
+const positiveCount = (value: unknown): number => {
+  const number = count(value);
+  if (number >= 1) return number;
+  throw new Error(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
+};
+
 const storageDriver = (value: unknown): 'filesystem' => {
   if (value === 'filesystem') return value;
   if (value === 's3')
@@ -214,6 +220,12 @@ export const KEYS: readonly KeySpec[] = [
     expects: 'a size in bytes',
     parse: parseSize,
     default: 4 * 1024 * 1024,
+  },
+  {
+    key: 'validation.manifests.maxdescriptors',
+    expects: 'a whole number >= 1',
+    parse: positiveCount,
+    default: 10_000,
   },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },

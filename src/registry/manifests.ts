@@ -11,7 +11,8 @@ import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
 import { algorithmOf, type Digest, digestOf } from './digest.js';
 import { RegistryError } from './errors.js';
-import { type ParsedManifest, parseManifest } from './manifest-parse.js';
+import { type ManifestLimits, type ParsedManifest, parseManifest } from './manifest-parse.js';
+import { checkReferences } from './manifest-references.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
 import { missingIn } from './repositories.js';
@@ -65,11 +66,13 @@ export interface ManifestServiceOptions {
   tags: TagService;
   referrers: ReferrerService;
   deleteEnabled: boolean;
+  /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
+  limits: ManifestLimits;
 }
 
 /** Creates the manifest service. */
 export function createManifestService(options: ManifestServiceOptions): ManifestService {
-  const { driver, cache, blobs, tags, referrers, deleteEnabled } = options;
+  const { driver, cache, blobs, tags, referrers, deleteEnabled, limits } = options;
 
   async function readRevision(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
     const file = await orMissing(driver.getContent(revisionPath(name, digest)), undefined);
@@ -90,35 +93,6 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     const info = await revision(name, digest);
     if (info) return info;
     throw await missingIn(driver, name, manifestUnknown(reference.tag ? { tag: reference.tag } : { digest }));
-  }
-
-  async function checkReferences(name: RepositoryName, manifest: ParsedManifest): Promise<void> {
-    const [blobSizes, children] = await Promise.all([
-      Promise.all(manifest.blobs.map((d) => blobs.linkedSize(name, d.digest))),
-      Promise.all(manifest.manifests.map((d) => revision(name, d.digest))),
-    ]);
-    const missing = [
-      ...manifest.blobs.filter((_, i) => blobSizes[i] === undefined),
-      ...manifest.manifests.filter((_, i) => children[i] === undefined),
-    ];
-    if (missing.length > 0) {
-      throw new RegistryError(
-        'MANIFEST_BLOB_UNKNOWN',
-        'manifest references a manifest or blob unknown to the repository',
-        {
-          detail: { missing: missing.map((d) => d.digest) },
-        },
-      );
-    }
-    const wrongSize = [
-      ...manifest.blobs.filter((d, i) => blobSizes[i] !== d.size),
-      ...manifest.manifests.filter((d, i) => children[i]?.size !== d.size),
-    ];
-    if (wrongSize.length > 0) {
-      throw new RegistryError('MANIFEST_INVALID', 'a descriptor size does not match the stored content', {
-        detail: { digests: wrongSize.map((d) => d.digest) },
-      });
-    }
   }
 
   async function store(name: RepositoryName, info: RevisionInfo, body: Buffer): Promise<void> {
@@ -154,8 +128,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
           detail: { expected: reference.digest, actual: digest },
         });
       }
-      const manifest = parseManifest(body, contentType);
-      await checkReferences(name, manifest);
+      const manifest = parseManifest(body, contentType, limits);
+      await checkReferences(manifest, {
+        blobSize: (blob) => blobs.linkedSize(name, blob),
+        manifestSize: async (child) => (await revision(name, child))?.size,
+      });
       const info: RevisionInfo = { digest, mediaType: manifest.mediaType, size: body.length };
       if (manifest.subject) info.subject = manifest.subject.digest;
       await store(name, info, body);

@@ -236,7 +236,12 @@ describe('storage failures', () => {
       },
     });
     const { config } = buildConfig({}, {}, 'test');
-    const registry = createRegistry({ driver: broken, deleteEnabled: true, cache: 'none' });
+    const registry = createRegistry({
+      driver: broken,
+      deleteEnabled: true,
+      cache: 'none',
+      manifestLimits: { maxDescriptors: 10_000 },
+    });
     const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
     server = await startServer(
       createApp({
