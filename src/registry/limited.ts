@@ -4,6 +4,9 @@
  * thousands of them (the filesystem driver shares libuv's four threads with everyone).
  */
 
+/** Storage lookups one request keeps in flight when it has many to make. */
+export const LOOKUPS_IN_FLIGHT = 8;
+
 /**
  * Runs `work` for each item, at most `limit` at a time, in order of the items. Stops starting
  * new work once `enough()` is true or any work has failed; rejects with the first failure.

@@ -91,6 +91,18 @@ function isExternal(layer: Descriptor): boolean {
   return NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) && (layer.urls?.length ?? 0) > 0;
 }
 
+/**
+ * The digests a stored index lists. It passed validation when it was pushed, so this reads
+ * leniently: a later, stricter rule must not make an old index unreadable.
+ */
+export function indexChildren(body: Buffer): Digest[] {
+  const json: unknown = JSON.parse(body.toString('utf8'));
+  const entries = isObject(json) && Array.isArray(json.manifests) ? (json.manifests as unknown[]) : [];
+  return entries.flatMap((entry) =>
+    isObject(entry) && typeof entry.digest === 'string' ? [entry.digest as Digest] : [],
+  );
+}
+
 // Checked before any descriptor is read: a manifest of 26,000 layers is refused at once.
 function checkCount(descriptors: number, { maxDescriptors }: ManifestLimits): void {
   if (descriptors <= maxDescriptors) return;

@@ -6,7 +6,7 @@
  */
 import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
-import { forEachLimited } from './limited.js';
+import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
 import type { Descriptor, ParsedManifest } from './manifest-parse.js';
 
 /** Sizes of what a manifest may reference; undefined when it is not in the repository. */
@@ -14,9 +14,6 @@ export interface ReferenceLookups {
   blobSize(digest: Digest): Promise<number | undefined>;
   manifestSize(digest: Digest): Promise<number | undefined>;
 }
-
-/** Lookups in flight at once for one push. */
-const CONCURRENCY = 8;
 
 /** Problems an error names at most; the check stops once it has found this many. */
 export const MAX_REPORTED = 10;
@@ -36,7 +33,7 @@ export async function checkReferences(manifest: ParsedManifest, lookups: Referen
   let checked = 0;
   await forEachLimited(
     references,
-    CONCURRENCY,
+    LOOKUPS_IN_FLIGHT,
     async ({ descriptor, lookup }, index) => {
       const size = await lookup(descriptor.digest);
       checked++;

@@ -11,8 +11,10 @@ import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
 import { algorithmOf, type Digest, digestOf } from './digest.js';
 import { RegistryError } from './errors.js';
-import { type ManifestLimits, type ParsedManifest, parseManifest } from './manifest-parse.js';
+import { type Holders, holdersOf } from './index-holders.js';
+import { indexChildren, type ManifestLimits, type ParsedManifest, parseManifest } from './manifest-parse.js';
 import { checkReferences } from './manifest-references.js';
+import { INDEX_TYPES } from './media-types.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
 import { missingIn } from './repositories.js';
@@ -95,6 +97,13 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     throw await missingIn(driver, name, manifestUnknown(reference.tag ? { tag: reference.tag } : { digest }));
   }
 
+  async function childrenOf(name: RepositoryName, digest: Digest): Promise<Digest[]> {
+    const info = await revision(name, digest);
+    if (!info || !INDEX_TYPES.has(info.mediaType)) return [];
+    const body = cache.manifestBody(digest) ?? (await readRevision(name, digest))?.body;
+    return body ? indexChildren(body) : [];
+  }
+
   async function store(name: RepositoryName, info: RevisionInfo, body: Buffer): Promise<void> {
     const existing = await revision(name, info.digest);
     if (existing?.mediaType === info.mediaType && existing.subject === info.subject) return;
@@ -148,6 +157,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
         return;
       }
       const info = await describe(name, reference);
+      const holders = await holdersOf(info.digest, {
+        tags: () => tags.entries(name),
+        children: (digest) => childrenOf(name, digest),
+      });
+      if (holders) throw heldByTaggedIndex(holders);
       for (const tag of await tags.pointingAt(name, info.digest)) await tags.delete(name, tag);
       if (info.subject) await referrers.remove(name, info.subject, info.digest);
       cache.forgetRevision(name, info.digest);
@@ -173,6 +187,17 @@ function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
     );
   }
   return { digest, ...header, body };
+}
+
+/** Names shown of each kind; a repository may have thousands of tags. */
+const MAX_NAMED = 10;
+
+function heldByTaggedIndex({ indexes, tags }: Holders): RegistryError {
+  return new RegistryError(
+    'DENIED',
+    'manifest is listed by an index that a tag still points at; delete or move those tags, or delete the index, first',
+    { status: 409, detail: { indexes: indexes.slice(0, MAX_NAMED), tags: tags.slice(0, MAX_NAMED) } },
+  );
 }
 
 function referrerOf(info: RevisionInfo, manifest: ParsedManifest): ReferrerDescriptor {

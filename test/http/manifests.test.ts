@@ -474,6 +474,62 @@ describe('manifests', () => {
     assert.equal(ociError(repo.body).code, 'NAME_UNKNOWN');
   });
 
+  it('DELETE of a manifest that a tagged index lists is 409 DENIED naming the index and its tags', async () => {
+    const name = 'm/held';
+    await pushBlob(server.url, name, config.content);
+    await pushBlob(server.url, name, layer.content);
+    const child = (platform: string) =>
+      imageManifest({ config: config.descriptor, layers: [layer.descriptor], annotations: { platform } });
+    const amd64 = child('amd64');
+    const arm64 = child('arm64');
+    for (const body of [amd64, arm64]) await pushManifest(server.url, name, sha256(body), body);
+    const index = imageIndex([manifestDescriptor(amd64), manifestDescriptor(arm64)]);
+    await pushManifest(server.url, name, 'multi', index, OCI_INDEX);
+    await pushManifest(server.url, name, 'also', index, OCI_INDEX);
+
+    const refused = await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(amd64)}`)
+      .expect(409);
+    const error = ociError(refused.body);
+    assert.equal(error.code, 'DENIED');
+    assert.deepEqual(error.detail, { indexes: [sha256(index)], tags: ['also', 'multi'] });
+    await request(server.url)
+      .get(`/v2/${name}/manifests/${sha256(amd64)}`)
+      .expect(200);
+
+    // Once no tag reaches the index, its children may go.
+    for (const tag of ['multi', 'also'])
+      await request(server.url).delete(`/v2/${name}/manifests/${tag}`).expect(202);
+    await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(amd64)}`)
+      .expect(202);
+  });
+
+  it('a manifest reached from a tag through nested indexes is held too; deleting from the top works', async () => {
+    const name = 'm/nested';
+    await pushBlob(server.url, name, config.content);
+    const leaf = imageManifest({ config: config.descriptor, layers: [], annotations: { nested: 'leaf' } });
+    await pushManifest(server.url, name, sha256(leaf), leaf);
+    const inner = imageIndex([manifestDescriptor(leaf)]);
+    await pushManifest(server.url, name, sha256(inner), inner, OCI_INDEX);
+    const outer = imageIndex([manifestDescriptor(inner, OCI_INDEX)], { annotations: { level: 'outer' } });
+    await pushManifest(server.url, name, 'top', outer, OCI_INDEX);
+
+    const leafRefused = await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(leaf)}`)
+      .expect(409);
+    assert.deepEqual(ociError(leafRefused.body).detail, { indexes: [sha256(inner)], tags: ['top'] });
+    const innerRefused = await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(inner)}`)
+      .expect(409);
+    assert.deepEqual(ociError(innerRefused.body).detail, { indexes: [sha256(outer)], tags: ['top'] });
+    for (const body of [outer, inner, leaf]) {
+      await request(server.url)
+        .delete(`/v2/${name}/manifests/${sha256(body)}`)
+        .expect(202);
+    }
+  });
+
   it('a deleted manifest can be pushed again', async () => {
     const { manifest, digest } = await pushImage(server.url, 'm/again', 'v1');
     await request(server.url).delete(`/v2/m/again/manifests/${digest}`).expect(202);
