@@ -33,6 +33,8 @@ describe('manifests', () => {
     }
   });
   after(() => server.close());
+  const put = (path: string, body: Buffer) =>
+    request(server.url).put(path).set('Content-Type', OCI_MANIFEST).send(text(body));
 
   it('PUT by tag stores the exact bytes; GET by tag and by digest serve them with the pushed type', async () => {
     const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor] });
@@ -101,23 +103,16 @@ describe('manifests', () => {
       annotations: { t: 'q' },
     });
     const digest = sha256(body);
-    const put = await request(server.url)
-      .put(`/v2/m/app/manifests/${digest}?tag=tp-v1&tag=tp-latest&tag=tp-v1`)
-      .set('Content-Type', OCI_MANIFEST)
-      .send(text(body))
-      .expect(201);
-    assert.equal(put.headers['docker-content-digest'], digest);
+    const query = 'tag=tp-v1&tag=tp-latest&tag=tp-v1';
+    const tagged = await put(`/v2/m/app/manifests/${digest}?${query}`, body).expect(201);
+    assert.equal(tagged.headers['docker-content-digest'], digest);
     // One header per tag; Node joins repeated headers with ", " (RFC 9110 list semantics).
-    assert.equal(put.headers['oci-tag'], 'tp-v1, tp-latest');
+    assert.equal(tagged.headers['oci-tag'], 'tp-v1, tp-latest');
     for (const tag of ['tp-v1', 'tp-latest']) {
       const got = await request(server.url).head(`/v2/m/app/manifests/${tag}`).expect(200);
       assert.equal(got.headers['docker-content-digest'], digest);
     }
-    const plain = await request(server.url)
-      .put(`/v2/m/app/manifests/${digest}`)
-      .set('Content-Type', OCI_MANIFEST)
-      .send(text(body))
-      .expect(201);
+    const plain = await put(`/v2/m/app/manifests/${digest}`, body).expect(201);
     assert.equal(plain.headers['oci-tag'], undefined);
   });
 
@@ -128,17 +123,9 @@ describe('manifests', () => {
       annotations: { t: 'x' },
     });
     const digest = sha256(body);
-    const invalid = await request(server.url)
-      .put(`/v2/m/app/manifests/${digest}?tag=tp-ok&tag=-bad`)
-      .set('Content-Type', OCI_MANIFEST)
-      .send(text(body))
-      .expect(400);
+    const invalid = await put(`/v2/m/app/manifests/${digest}?tag=tp-ok&tag=-bad`, body).expect(400);
     assert.equal(ociError(invalid.body).code, 'MANIFEST_INVALID');
-    const byTag = await request(server.url)
-      .put('/v2/m/app/manifests/tp-main?tag=tp-other')
-      .set('Content-Type', OCI_MANIFEST)
-      .send(text(body))
-      .expect(400);
+    const byTag = await put('/v2/m/app/manifests/tp-main?tag=tp-other', body).expect(400);
     assert.equal(ociError(byTag.body).code, 'UNSUPPORTED');
     await request(server.url).get(`/v2/m/app/manifests/${digest}`).expect(404);
     for (const tag of ['tp-ok', 'tp-main', 'tp-other']) {
@@ -366,11 +353,7 @@ describe('manifests', () => {
   it('urls on an ordinary layer do not excuse it from being in the repository', async () => {
     const elsewhere = { ...randomBlob(6).descriptor, urls: ['https://example.com/layer'] };
     const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, elsewhere] });
-    const res = await request(server.url)
-      .put('/v2/m/app/manifests/urls-layer')
-      .set('Content-Type', OCI_MANIFEST)
-      .send(text(body))
-      .expect(400);
+    const res = await put('/v2/m/app/manifests/urls-layer', body).expect(400);
     const error = ociError(res.body);
     assert.equal(error.code, 'MANIFEST_BLOB_UNKNOWN');
     assert.deepEqual((error.detail as { missing: string[] }).missing, [elsewhere.digest]);

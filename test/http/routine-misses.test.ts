@@ -10,8 +10,12 @@ import { removeDir, tempDir } from '../helpers/tmp.js';
 
 const PASSWORDS = { alice: 'alice-password', bob: 'bob-password' };
 
-async function ownNamespacesPolicy(dir: string): Promise<string> {
-  return writePolicy(
+/** A Berth in `mode` whose policy gives every user a namespace of their own. */
+async function startOwnNamespaces(
+  mode: 'token' | 'basic',
+): Promise<{ server: TestServer; close(): Promise<void> }> {
+  const dir = await tempDir('berth-misses-');
+  const policy = await writePolicy(
     dir,
     `users:
   alice: { password: "${await quickHash(PASSWORDS.alice)}" }
@@ -21,6 +25,15 @@ repositories:
     owner: [pull, push, delete]
 `,
   );
+  const token = mode === 'token' ? { token: { signingkey: join(dir, 'key.pem') } } : {};
+  const server = await startTestServer({ config: { auth: { mode, policy, ...token } } });
+  return {
+    server,
+    async close() {
+      await server.close();
+      await removeDir(dir);
+    },
+  };
 }
 
 /**
@@ -73,18 +86,11 @@ const AUTH_EVENTS = 'berth_auth_events_total';
 
 describe('routine misses are not errors: token auth', () => {
   let server: TestServer;
-  let dir: string;
+  let close: () => Promise<void>;
   before(async () => {
-    dir = await tempDir('berth-misses-');
-    const policy = await ownNamespacesPolicy(dir);
-    server = await startTestServer({
-      config: { auth: { mode: 'token', policy, token: { signingkey: join(dir, 'key.pem') } } },
-    });
+    ({ server, close } = await startOwnNamespaces('token'));
   });
-  after(async () => {
-    await server.close();
-    await removeDir(dir);
-  });
+  after(() => close());
 
   it('a permitted push counts no storage error and no access_denied; a real denial still counts', async () => {
     const alice = await startChallengeProxy(server.directUrl, 'alice', PASSWORDS.alice);
@@ -109,16 +115,11 @@ describe('routine misses are not errors: token auth', () => {
 
 describe('routine misses are not errors: basic auth', () => {
   let server: TestServer;
-  let dir: string;
+  let close: () => Promise<void>;
   before(async () => {
-    dir = await tempDir('berth-misses-');
-    const policy = await ownNamespacesPolicy(dir);
-    server = await startTestServer({ config: { auth: { mode: 'basic', policy } } });
+    ({ server, close } = await startOwnNamespaces('basic'));
   });
-  after(async () => {
-    await server.close();
-    await removeDir(dir);
-  });
+  after(() => close());
 
   it('the challenge to a request without credentials is not a denial; a refused user is', async () => {
     await dockerStylePush(server.directUrl, 'alice/app', basic('alice', PASSWORDS.alice));
