@@ -11,13 +11,8 @@ import type { Digest } from './digest.js';
 import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
 import type { Tag } from './names.js';
 
-/** What the walk needs to know about a repository. */
-export interface IndexGraph {
-  /** Every tag with the digest it points at. */
-  tags(): Promise<Array<[Tag, Digest]>>;
-  /** The manifests an index lists; empty for anything that is not an index. */
-  children(digest: Digest): Promise<Digest[]>;
-}
+/** The manifests an index lists; empty for anything that is not an index. */
+export type ChildrenOf = (digest: Digest) => Promise<Digest[]>;
 
 /** The indexes that list a manifest and the tags that reach it through them. */
 export interface Holders {
@@ -27,12 +22,18 @@ export interface Holders {
   tags: Tag[];
 }
 
-/** The tagged indexes holding `target`, or undefined when none does. */
-export async function holdersOf(target: Digest, graph: IndexGraph): Promise<Holders | undefined> {
-  const tagged = await graph.tags();
+/**
+ * The indexes reachable from `tagged` (every tag with the digest it points at) that hold
+ * `target`, or undefined when none does.
+ */
+export async function holdersOf(
+  target: Digest,
+  tagged: Array<[Tag, Digest]>,
+  childrenOf: ChildrenOf,
+): Promise<Holders | undefined> {
   const parents = await parentsReachableFrom(
     tagged.map(([, digest]) => digest),
-    graph,
+    childrenOf,
   );
   const direct = parents.get(target);
   if (!direct) return undefined;
@@ -44,14 +45,17 @@ export async function holdersOf(target: Digest, graph: IndexGraph): Promise<Hold
 }
 
 /** For every manifest reachable from `roots` through indexes, the indexes that list it. */
-async function parentsReachableFrom(roots: Digest[], graph: IndexGraph): Promise<Map<Digest, Set<Digest>>> {
+async function parentsReachableFrom(
+  roots: Digest[],
+  childrenOf: ChildrenOf,
+): Promise<Map<Digest, Set<Digest>>> {
   const parents = new Map<Digest, Set<Digest>>();
   const seen = new Set<Digest>(roots);
   let level = [...seen];
   while (level.length > 0) {
     const next: Digest[] = [];
     await forEachLimited(level, LOOKUPS_IN_FLIGHT, async (parent) => {
-      for (const child of await graph.children(parent)) {
+      for (const child of await childrenOf(parent)) {
         const listed = parents.get(child) ?? new Set<Digest>();
         listed.add(parent);
         parents.set(child, listed);

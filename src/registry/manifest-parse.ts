@@ -30,7 +30,7 @@ export interface ParsedManifest {
   /** The media type to store and serve it with. */
   mediaType: string;
   kind: 'image' | 'index';
-  /** Config and layers that must be present in the repository (all but non-distributable layers with `urls`). */
+  /** Config and layers that must be in the repository: all but non-distributable layers with `urls`. */
   blobs: Descriptor[];
   /** Child manifests of an index. */
   manifests: Descriptor[];

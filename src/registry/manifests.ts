@@ -157,12 +157,10 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
         return;
       }
       const info = await describe(name, reference);
-      const holders = await holdersOf(info.digest, {
-        tags: () => tags.entries(name),
-        children: (digest) => childrenOf(name, digest),
-      });
+      const tagged = await tags.entries(name);
+      const holders = await holdersOf(info.digest, tagged, (digest) => childrenOf(name, digest));
       if (holders) throw heldByTaggedIndex(holders);
-      for (const tag of await tags.pointingAt(name, info.digest)) await tags.delete(name, tag);
+      for (const [tag, digest] of tagged) if (digest === info.digest) await tags.delete(name, tag);
       if (info.subject) await referrers.remove(name, info.subject, info.digest);
       cache.forgetRevision(name, info.digest);
       await orMissing(driver.delete(revisionPath(name, info.digest)), undefined);

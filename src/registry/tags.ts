@@ -19,8 +19,6 @@ export interface TagService {
   delete(name: RepositoryName, tag: Tag): Promise<void>;
   /** All tags of a repository in ASCII order; NAME_UNKNOWN when the repository does not exist. */
   list(name: RepositoryName): Promise<Tag[]>;
-  /** The tags that currently point at `digest`. */
-  pointingAt(name: RepositoryName, digest: Digest): Promise<Tag[]>;
   /** Every tag of a repository with the digest it points at, in ASCII order of the tags. */
   entries(name: RepositoryName): Promise<Array<[Tag, Digest]>>;
 }
@@ -94,10 +92,6 @@ export function createTagService(driver: StorageDriver): TagService {
         if (isNotFound(err)) throw await missingIn(driver, name, manifestUnknown({ tag }));
         throw err;
       }
-    },
-
-    async pointingAt(name, digest) {
-      return (await entries(name)).filter(([, target]) => target === digest).map(([tag]) => tag);
     },
 
     entries,
