@@ -57,7 +57,7 @@ function loggedQuery(path: string, querystring: string): string | undefined {
     .map((pair) => {
       const equals = pair.indexOf('=');
       const name = equals < 0 ? pair : pair.slice(0, equals);
-      return equals >= 0 && SECRET_PARAMETER.test(decodeName(name)) ? `${name}=<redacted>` : pair;
+      return equals >= 0 && SECRET_PARAMETER.test(decodeName(name)) ? `${name}=[redacted]` : pair;
     })
     .join('&');
   return query.length > MAX_QUERY_LENGTH ? `${query.slice(0, MAX_QUERY_LENGTH)}…` : query;

@@ -215,7 +215,7 @@ describe('API basics', () => {
     assert.equal((await entry('log-mount')).path, '/v2/logq/app/blobs/uploads/');
     assert.equal(
       (await entry('log-secret')).query,
-      'n=1&access_token=<redacted>&X-Amz-Signature=<redacted>&password=<redacted>',
+      'n=1&access_token=[redacted]&X-Amz-Signature=[redacted]&password=[redacted]',
     );
     const long = String((await entry('log-long')).query);
     assert.ok(long.length <= 1100 && long.startsWith('last=xxx') && long.endsWith('…'), long.slice(-20));
