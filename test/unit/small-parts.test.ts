@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log/logger.js';
 import { createMemoryCache } from '../../src/registry/cache.js';
 import type { Digest } from '../../src/registry/digest.js';
-import { createKeyedLock } from '../../src/registry/locks.js';
 import { forEachLimited } from '../../src/registry/limited.js';
+import { createKeyedLock } from '../../src/registry/locks.js';
 import { createLru } from '../../src/registry/lru.js';
 import type { RepositoryName } from '../../src/registry/names.js';
 
