@@ -36,6 +36,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     driver,
     deleteEnabled: config.storage.delete.enabled,
     cache: config.storage.cache.blobdescriptor,
+    manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
     onTransfer: metrics.uploadTransfer,
   });
   const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);

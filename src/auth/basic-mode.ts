@@ -31,9 +31,11 @@ export function basicAuthorizer({ source, login, observe, realm }: BasicModeOpti
         : ANONYMOUS;
       const caller = callerOf(identity, permissions);
       if (allowed(need, identity, caller)) return caller;
-      observe('access_denied');
+      // Challenging a request that carried no credentials is the protocol's first step (every
+      // client pings /v2/ that way), not a denial.
       if (identity.kind === 'anonymous')
         throw new RegistryError('UNAUTHORIZED', 'authentication required', { headers: challenge });
+      observe('access_denied');
       throw new RegistryError('DENIED', 'requested access to the resource is denied');
     },
   };

@@ -44,20 +44,19 @@ export type Login = (
 /** The login check of one process: its limiter, reporting each outcome to `observe`. */
 export function createLogin(limiter: LoginLimiter, observe: ObserveAuth): Login {
   return async (accounts, attempt, challenge = {}) => {
-    const keys = [`address:${attempt.remote}`, `user:${attempt.username}`];
     try {
-      limiter.check(keys);
+      limiter.check(attempt);
     } catch (err) {
       observe('login_limited');
       throw err;
     }
     const identity = await accounts.authenticate(attempt.username, attempt.password);
     if (identity) {
-      limiter.forget(`user:${attempt.username}`);
+      limiter.succeed(attempt);
       observe('login_success');
       return identity;
     }
-    limiter.fail(keys);
+    limiter.fail(attempt);
     observe('login_failure');
     throw new RegistryError('UNAUTHORIZED', 'incorrect user name or password', { headers: challenge });
   };

@@ -4,10 +4,21 @@
  * of every operation for metrics.
  */
 import type { Readable } from 'node:stream';
-import { InvalidPathError, type StorageDriver } from './driver.js';
+import { InvalidPathError, isNotFound, type StorageDriver } from './driver.js';
 
-/** Receives the duration of every driver operation. */
-export type OperationObserver = (driver: string, operation: string, seconds: number, failed: boolean) => void;
+/**
+ * How an operation ended. A missing path is `not_found`, not `error`: asking whether a blob
+ * is there before uploading it is how every push starts.
+ */
+export type OperationOutcome = 'ok' | 'not_found' | 'error';
+
+/** Receives the duration and outcome of every driver operation. */
+export type OperationObserver = (
+  driver: string,
+  operation: string,
+  seconds: number,
+  outcome: OperationOutcome,
+) => void;
 
 const VALID_PATH = /^(?:\/[A-Za-z0-9_][A-Za-z0-9._-]*)+$/;
 
@@ -22,13 +33,16 @@ export function checkedDriver(driver: StorageDriver, observe: OperationObserver 
   async function timed<T>(operation: string, paths: string[], run: () => Promise<T>): Promise<T> {
     for (const path of paths) assertValidPath(path);
     const started = performance.now();
-    let failed = true;
+    let outcome: OperationOutcome = 'error';
     try {
       const result = await run();
-      failed = false;
+      outcome = 'ok';
       return result;
+    } catch (err) {
+      if (isNotFound(err)) outcome = 'not_found';
+      throw err;
     } finally {
-      observe(driver.name, operation, (performance.now() - started) / 1000, failed);
+      observe(driver.name, operation, (performance.now() - started) / 1000, outcome);
     }
   }
 

@@ -29,7 +29,7 @@ export interface BerthConfig {
       uploadpurging: { enabled: boolean; age: number; interval: number; dryrun: boolean };
     };
   };
-  validation: { manifests: { maxsize: number } };
+  validation: { manifests: { maxsize: number; maxdescriptors: number } };
   metrics: { enabled: boolean; path: string };
   auth: {
     mode: 'none' | 'basic' | 'token';
@@ -51,7 +51,7 @@ export interface BerthConfig {
       rootcertbundle: string;
       jwks: string;
     };
-    loginlimit: { failures: number; window: number };
+    loginlimit: { failures: number; addressfailures: number; userfailures: number; window: number };
   };
 }
 
@@ -150,6 +150,12 @@ const count = (value: unknown): number => {
   throw new Error(`expected a whole number >= 0, got ${JSON.stringify(value)}`);
 };
 
+const positiveCount = (value: unknown): number => {
+  const number = count(value);
+  if (number >= 1) return number;
+  throw new Error(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
+};
+
 const storageDriver = (value: unknown): 'filesystem' => {
   if (value === 'filesystem') return value;
   if (value === 's3')
@@ -215,6 +221,12 @@ export const KEYS: readonly KeySpec[] = [
     parse: parseSize,
     default: 4 * 1024 * 1024,
   },
+  {
+    key: 'validation.manifests.maxdescriptors',
+    expects: 'a whole number >= 1',
+    parse: positiveCount,
+    default: 10_000,
+  },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },
   {
@@ -247,6 +259,8 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'auth.token.rootcertbundle', expects: 'a file path', parse: optionalString, default: '' },
   { key: 'auth.token.jwks', expects: 'a URL or file path', parse: optionalString, default: '' },
   { key: 'auth.loginlimit.failures', expects: 'a whole number', parse: count, default: 10 },
+  { key: 'auth.loginlimit.addressfailures', expects: 'a whole number', parse: count, default: 100 },
+  { key: 'auth.loginlimit.userfailures', expects: 'a whole number', parse: count, default: 100 },
   { key: 'auth.loginlimit.window', expects: 'a duration', parse: parseDuration, default: 60_000 },
 ];
 

@@ -5,6 +5,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthEvent } from '../auth/authorizer.js';
+import type { OperationObserver } from '../blobstore/checked.js';
 
 /** The metrics the rest of Berth reports to. */
 export interface Metrics {
@@ -12,7 +13,8 @@ export interface Metrics {
   observeRequest(sample: RequestSample): void;
   /** +1 when an upload request starts streaming data, -1 when it stops. */
   uploadTransfer(delta: 1 | -1): void;
-  observeStorage(driver: string, operation: string, seconds: number, failed: boolean): void;
+  /** Storage driver operation durations by outcome (`ok`, `not_found`, `error`). */
+  observeStorage: OperationObserver;
   /** Counts logins, issued and refused tokens, and refused requests. */
   observeAuth(event: AuthEvent): void;
 }
@@ -64,7 +66,7 @@ export function createMetrics(): Metrics {
   });
   const storage = new Histogram({
     name: 'berth_storage_operation_duration_seconds',
-    help: 'Storage driver operation duration by driver, operation and outcome.',
+    help: 'Storage driver operation duration by driver, operation and outcome (ok, not_found, error).',
     labelNames: ['driver', 'operation', 'outcome'],
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registry],
@@ -89,8 +91,8 @@ export function createMetrics(): Metrics {
     uploadTransfer(delta) {
       uploads.inc(delta);
     },
-    observeStorage(driver, operation, seconds, failed) {
-      storage.observe({ driver, operation, outcome: failed ? 'error' : 'ok' }, seconds);
+    observeStorage(driver, operation, seconds, outcome) {
+      storage.observe({ driver, operation, outcome }, seconds);
     },
     observeAuth(event) {
       auth.inc({ event });

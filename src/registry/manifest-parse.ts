@@ -6,7 +6,14 @@
  */
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
-import { baseMediaType, INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
+import {
+  baseMediaType,
+  INDEX_TYPES,
+  MANIFEST_TYPES,
+  NON_DISTRIBUTABLE_LAYER_TYPES,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from './media-types.js';
 
 /** A content descriptor as manifests carry them. */
 export interface Descriptor {
@@ -23,7 +30,7 @@ export interface ParsedManifest {
   /** The media type to store and serve it with. */
   mediaType: string;
   kind: 'image' | 'index';
-  /** Config and layers that must be present in the repository (foreign layers excluded). */
+  /** Config and layers that must be in the repository: all but non-distributable layers with `urls`. */
   blobs: Descriptor[];
   /** Child manifests of an index. */
   manifests: Descriptor[];
@@ -33,10 +40,20 @@ export interface ParsedManifest {
   annotations?: Record<string, string>;
 }
 
+/** Bounds a pushed manifest must keep. */
+export interface ManifestLimits {
+  /** Most descriptors (config and layers, or index entries) one manifest may list. */
+  maxDescriptors: number;
+}
+
 type Json = Record<string, unknown>;
 
 /** Parses a manifest body; throws MANIFEST_INVALID naming the first problem found. */
-export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
+export function parseManifest(
+  body: Buffer,
+  contentType: string | undefined,
+  limits: ManifestLimits,
+): ParsedManifest {
   const json = parseJson(body);
   const mediaType = resolveMediaType(json, baseMediaType(contentType));
   if (json.schemaVersion !== 2) invalid('schemaVersion must be 2', 'schemaVersion');
@@ -46,6 +63,7 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
 
   if (INDEX_TYPES.has(mediaType)) {
     if (!Array.isArray(json.manifests)) invalid('an index must have a "manifests" array', 'manifests');
+    checkCount(json.manifests.length, limits);
     const manifests = (json.manifests as unknown[]).map((entry, i) => descriptor(entry, `manifests[${i}]`));
     return withOptional(
       { mediaType, kind: 'index', blobs: [], manifests },
@@ -57,13 +75,41 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
 
   const config = descriptor(json.config, 'config');
   if (!Array.isArray(json.layers)) invalid('an image manifest must have a "layers" array', 'layers');
+  checkCount(json.layers.length + 1, limits);
   const layers = (json.layers as unknown[]).map((entry, i) => descriptor(entry, `layers[${i}]`));
-  const blobs = [config, ...layers.filter((layer) => !layer.urls?.length)];
+  const blobs = [config, ...layers.filter((layer) => !isExternal(layer))];
   return withOptional(
     { mediaType, kind: 'image', blobs, manifests: [] },
     subject,
     declaredArtifactType ?? config.mediaType,
     annotations,
+  );
+}
+
+/** A layer the registry need not hold: a non-distributable one that says where it lives. */
+function isExternal(layer: Descriptor): boolean {
+  return NON_DISTRIBUTABLE_LAYER_TYPES.has(layer.mediaType) && (layer.urls?.length ?? 0) > 0;
+}
+
+/**
+ * The digests a stored index lists. It passed validation when it was pushed, so this reads
+ * leniently: a later, stricter rule must not make an old index unreadable.
+ */
+export function indexChildren(body: Buffer): Digest[] {
+  const json: unknown = JSON.parse(body.toString('utf8'));
+  const entries = isObject(json) && Array.isArray(json.manifests) ? (json.manifests as unknown[]) : [];
+  return entries.flatMap((entry) =>
+    isObject(entry) && typeof entry.digest === 'string' ? [entry.digest as Digest] : [],
+  );
+}
+
+// Checked before any descriptor is read: a manifest of 26,000 layers is refused at once.
+function checkCount(descriptors: number, { maxDescriptors }: ManifestLimits): void {
+  if (descriptors <= maxDescriptors) return;
+  throw new RegistryError(
+    'MANIFEST_INVALID',
+    `manifest lists ${descriptors} descriptors; this registry accepts at most ${maxDescriptors} (validation.manifests.maxdescriptors)`,
+    { detail: { descriptors, limit: maxDescriptors } },
   );
 }
 

@@ -11,7 +11,10 @@ import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
 import { algorithmOf, type Digest, digestOf } from './digest.js';
 import { RegistryError } from './errors.js';
-import { type ParsedManifest, parseManifest } from './manifest-parse.js';
+import { type Holders, holdersOf } from './index-holders.js';
+import { indexChildren, type ManifestLimits, type ParsedManifest, parseManifest } from './manifest-parse.js';
+import { checkReferences } from './manifest-references.js';
+import { INDEX_TYPES } from './media-types.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
 import { missingIn } from './repositories.js';
@@ -31,6 +34,17 @@ export interface PushedManifest {
   subject?: Digest;
 }
 
+/** What a push says besides the reference and the bytes. */
+export interface PushOptions {
+  /** The request's Content-Type. */
+  contentType: string | undefined;
+  /**
+   * More tags to point at the manifest (the spec's `?tag=` parameters). Only a push by
+   * digest may name them: a push by tag already says which tag it sets.
+   */
+  tags?: Tag[];
+}
+
 /** Manifest operations of the registry. */
 export interface ManifestService {
   /** Describes a manifest without reading its body (HEAD). */
@@ -40,7 +54,7 @@ export interface ManifestService {
     name: RepositoryName,
     reference: Reference,
     body: Buffer,
-    contentType: string | undefined,
+    options: PushOptions,
   ): Promise<PushedManifest>;
   /** Deletes a tag (tag reference) or a manifest and every tag pointing at it (digest reference). */
   delete(name: RepositoryName, reference: Reference): Promise<void>;
@@ -54,11 +68,13 @@ export interface ManifestServiceOptions {
   tags: TagService;
   referrers: ReferrerService;
   deleteEnabled: boolean;
+  /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
+  limits: ManifestLimits;
 }
 
 /** Creates the manifest service. */
 export function createManifestService(options: ManifestServiceOptions): ManifestService {
-  const { driver, cache, blobs, tags, referrers, deleteEnabled } = options;
+  const { driver, cache, blobs, tags, referrers, deleteEnabled, limits } = options;
 
   async function readRevision(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
     const file = await orMissing(driver.getContent(revisionPath(name, digest)), undefined);
@@ -81,33 +97,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     throw await missingIn(driver, name, manifestUnknown(reference.tag ? { tag: reference.tag } : { digest }));
   }
 
-  async function checkReferences(name: RepositoryName, manifest: ParsedManifest): Promise<void> {
-    const [blobSizes, children] = await Promise.all([
-      Promise.all(manifest.blobs.map((d) => blobs.linkedSize(name, d.digest))),
-      Promise.all(manifest.manifests.map((d) => revision(name, d.digest))),
-    ]);
-    const missing = [
-      ...manifest.blobs.filter((_, i) => blobSizes[i] === undefined),
-      ...manifest.manifests.filter((_, i) => children[i] === undefined),
-    ];
-    if (missing.length > 0) {
-      throw new RegistryError(
-        'MANIFEST_BLOB_UNKNOWN',
-        'manifest references a manifest or blob unknown to the repository',
-        {
-          detail: { missing: missing.map((d) => d.digest) },
-        },
-      );
-    }
-    const wrongSize = [
-      ...manifest.blobs.filter((d, i) => blobSizes[i] !== d.size),
-      ...manifest.manifests.filter((d, i) => children[i]?.size !== d.size),
-    ];
-    if (wrongSize.length > 0) {
-      throw new RegistryError('MANIFEST_INVALID', 'a descriptor size does not match the stored content', {
-        detail: { digests: wrongSize.map((d) => d.digest) },
-      });
-    }
+  async function childrenOf(name: RepositoryName, digest: Digest): Promise<Digest[]> {
+    const info = await revision(name, digest);
+    if (!info || !INDEX_TYPES.has(info.mediaType)) return [];
+    const body = cache.manifestBody(digest) ?? (await readRevision(name, digest))?.body;
+    return body ? indexChildren(body) : [];
   }
 
   async function store(name: RepositoryName, info: RevisionInfo, body: Buffer): Promise<void> {
@@ -130,20 +124,29 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       throw manifestUnknown({ digest: info.digest });
     },
 
-    async put(name, reference, body, contentType) {
+    async put(name, reference, body, { contentType, tags: extraTags = [] }) {
+      if (reference.tag && extraTags.length > 0) {
+        throw new RegistryError('UNSUPPORTED', 'tag parameters are only accepted when pushing by digest', {
+          status: 400,
+          detail: { reference: reference.tag },
+        });
+      }
       const digest = digestOf(body, reference.digest ? algorithmOf(reference.digest) : 'sha256');
       if (reference.digest && reference.digest !== digest) {
         throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the digest in the URL', {
           detail: { expected: reference.digest, actual: digest },
         });
       }
-      const manifest = parseManifest(body, contentType);
-      await checkReferences(name, manifest);
+      const manifest = parseManifest(body, contentType, limits);
+      await checkReferences(manifest, {
+        blobSize: (blob) => blobs.linkedSize(name, blob),
+        manifestSize: async (child) => (await revision(name, child))?.size,
+      });
       const info: RevisionInfo = { digest, mediaType: manifest.mediaType, size: body.length };
       if (manifest.subject) info.subject = manifest.subject.digest;
       await store(name, info, body);
       if (manifest.subject) await referrers.record(name, manifest.subject, referrerOf(info, manifest));
-      if (reference.tag) await tags.set(name, reference.tag, digest);
+      for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
       return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
     },
 
@@ -154,7 +157,10 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
         return;
       }
       const info = await describe(name, reference);
-      for (const tag of await tags.pointingAt(name, info.digest)) await tags.delete(name, tag);
+      const tagged = await tags.entries(name);
+      const holders = await holdersOf(info.digest, tagged, (digest) => childrenOf(name, digest));
+      if (holders) throw heldByTaggedIndex(holders);
+      for (const [tag, digest] of tagged) if (digest === info.digest) await tags.delete(name, tag);
       if (info.subject) await referrers.remove(name, info.subject, info.digest);
       cache.forgetRevision(name, info.digest);
       await orMissing(driver.delete(revisionPath(name, info.digest)), undefined);
@@ -179,6 +185,17 @@ function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
     );
   }
   return { digest, ...header, body };
+}
+
+/** Names shown of each kind; a repository may have thousands of tags. */
+const MAX_NAMED = 10;
+
+function heldByTaggedIndex({ indexes, tags }: Holders): RegistryError {
+  return new RegistryError(
+    'DENIED',
+    'manifest is listed by an index that a tag still points at; delete or move those tags, or delete the index, first',
+    { status: 409, detail: { indexes: indexes.slice(0, MAX_NAMED), tags: tags.slice(0, MAX_NAMED) } },
+  );
 }
 
 function referrerOf(info: RevisionInfo, manifest: ParsedManifest): ReferrerDescriptor {

@@ -14,6 +14,19 @@ export const INDEX_TYPES: ReadonlySet<string> = new Set([OCI_INDEX, DOCKER_MANIF
 /** Every manifest media type Berth stores. */
 export const MANIFEST_TYPES: ReadonlySet<string> = new Set([...IMAGE_MANIFEST_TYPES, ...INDEX_TYPES]);
 
+/**
+ * Layer media types whose content may live outside the registry, at the descriptor's `urls`:
+ * the OCI non-distributable layers (deprecated since image-spec 1.1 but still valid) and
+ * Docker's foreign layers. Any other layer must be in the repository, `urls` or not.
+ */
+export const NON_DISTRIBUTABLE_LAYER_TYPES: ReadonlySet<string> = new Set([
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+]);
+
 /** The media type without parameters, lower-cased (`application/json; charset=utf-8` -> `application/json`). */
 export function baseMediaType(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;

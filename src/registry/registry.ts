@@ -7,6 +7,7 @@ import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache } from './cache.js';
 import { listRepositories } from './catalog.js';
 import { createKeyedLock } from './locks.js';
+import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
@@ -32,6 +33,8 @@ export interface RegistryOptions {
   deleteEnabled: boolean;
   /** `inmemory` caches immutable metadata; `none` reads storage every time. */
   cache: 'inmemory' | 'none';
+  /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
+  manifestLimits: ManifestLimits;
   onTransfer?: (delta: 1 | -1) => void;
 }
 
@@ -49,7 +52,15 @@ export function createRegistry(options: RegistryOptions): Registry {
     lock: createKeyedLock(),
     ...(options.onTransfer ? { onTransfer: options.onTransfer } : {}),
   });
-  const manifests = createManifestService({ driver, cache, blobs, tags, referrers, deleteEnabled });
+  const manifests = createManifestService({
+    driver,
+    cache,
+    blobs,
+    tags,
+    referrers,
+    deleteEnabled,
+    limits: options.manifestLimits,
+  });
   return {
     blobs,
     uploads,

@@ -6,6 +6,7 @@ import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.j
 import { tagPath, tagsPath } from '../blobstore/layout.js';
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
+import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
 import { createLru } from './lru.js';
 import { isValidTag, type RepositoryName, type Tag } from './names.js';
 import { missingIn, nameUnknown, repositoryExists } from './repositories.js';
@@ -18,8 +19,8 @@ export interface TagService {
   delete(name: RepositoryName, tag: Tag): Promise<void>;
   /** All tags of a repository in ASCII order; NAME_UNKNOWN when the repository does not exist. */
   list(name: RepositoryName): Promise<Tag[]>;
-  /** The tags that currently point at `digest`. */
-  pointingAt(name: RepositoryName, digest: Digest): Promise<Tag[]>;
+  /** Every tag of a repository with the digest it points at, in ASCII order of the tags. */
+  entries(name: RepositoryName): Promise<Array<[Tag, Digest]>>;
 }
 
 /** Creates the tag service. */
@@ -58,6 +59,19 @@ export function createTagService(driver: StorageDriver): TagService {
     throw nameUnknown(name);
   }
 
+  async function entries(name: RepositoryName): Promise<Array<[Tag, Digest]>> {
+    const tags = ((await tagNames(name)) ?? []).sort(asciiOrder);
+    const targets: Array<Digest | undefined> = [];
+    await forEachLimited(tags, LOOKUPS_IN_FLIGHT, async (tag, i) => {
+      targets[i] = await current(name, tag);
+    });
+    // A tag deleted between listing and reading is simply gone.
+    return tags.flatMap((tag, i) => {
+      const target = targets[i];
+      return target ? [[tag, target] as [Tag, Digest]] : [];
+    });
+  }
+
   return {
     list,
 
@@ -80,11 +94,7 @@ export function createTagService(driver: StorageDriver): TagService {
       }
     },
 
-    async pointingAt(name, digest) {
-      const tags = (await tagNames(name)) ?? [];
-      const targets = await Promise.all(tags.map((tag) => current(name, tag)));
-      return tags.filter((_, i) => targets[i] === digest);
-    },
+    entries,
   };
 }
 

@@ -2,7 +2,7 @@
 import { type BerthContext, respondEmpty } from '../http/context.js';
 import { readLimitedBody } from '../http/read-body.js';
 import type { Registry } from '../registry/registry.js';
-import { nameParam, referenceParam } from './params.js';
+import { nameParam, referenceParam, tagParams } from './params.js';
 
 /** Options of the manifest routes. */
 export interface ManifestRouteOptions {
@@ -37,17 +37,17 @@ export function manifestRoutes(registry: Registry, { maxSize }: ManifestRouteOpt
     async put(ctx: BerthContext): Promise<void> {
       const name = nameParam(ctx);
       const reference = referenceParam(ctx, 1);
+      const tags = tagParams(ctx);
       const body = await readLimitedBody(ctx.req, maxSize);
       ctx.state.bytesIn = body.length;
-      const pushed = await registry.manifests.put(
-        name,
-        reference,
-        body,
-        ctx.get('Content-Type') || undefined,
-      );
+      const pushed = await registry.manifests.put(name, reference, body, {
+        contentType: ctx.get('Content-Type') || undefined,
+        tags,
+      });
       respondEmpty(ctx, 201);
       ctx.set({ Location: `/v2/${name}/manifests/${pushed.digest}`, 'Docker-Content-Digest': pushed.digest });
       if (pushed.subject) ctx.set('OCI-Subject', pushed.subject);
+      if (tags.length > 0) ctx.set('OCI-Tag', tags);
     },
 
     async delete(ctx: BerthContext): Promise<void> {

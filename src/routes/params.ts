@@ -6,7 +6,7 @@ import type { BerthContext } from '../http/context.js';
 import { type Digest, looksLikeDigest, parseDigest } from '../registry/digest.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Reference } from '../registry/manifests.js';
-import { parseName, parseTag, type RepositoryName } from '../registry/names.js';
+import { parseName, parseTag, type RepositoryName, type Tag } from '../registry/names.js';
 import type { PageRequest } from '../registry/pagination.js';
 
 /** The raw text of a path capture. */
@@ -28,6 +28,13 @@ export function digestParam(ctx: BerthContext, index: number): Digest {
 export function referenceParam(ctx: BerthContext, index: number): Reference {
   const text = decode(capture(ctx, index));
   return looksLikeDigest(text) ? { digest: parseDigest(text) } : { tag: parseTag(text) };
+}
+
+/** Every `tag` query parameter (a manifest push by digest), validated, without repeats. */
+export function tagParams(ctx: BerthContext): Tag[] {
+  const values = ctx.query.tag;
+  if (values === undefined) return [];
+  return [...new Set((Array.isArray(values) ? values : [values]).map(parseTag))];
 }
 
 /** A single-valued query parameter; repeated parameters take the first value. */

@@ -11,6 +11,7 @@ import { createRegistry } from '../../src/registry/registry.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { ociError, pushImage, sha256 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('API basics', () => {
   let server: TestServer;
@@ -184,6 +185,44 @@ describe('API basics', () => {
     assert.ok(entry.bytes_out > 0);
     assert.equal(lines.filter((line) => line.request_id === 'log-me').length, 1);
   });
+
+  it('the access log shows the query string, with credential-like values redacted and long ones cut', async () => {
+    const before = server.logs.length;
+    const digest = sha256('not pushed anywhere');
+    const requests: Array<[string, string]> = [
+      ['log-list', '/v2/nope/tags/list?n=5&last=a'],
+      ['log-secret', '/v2/nope/tags/list?n=1&access_token=abc123&X-Amz-Signature=def456&password=hunter2'],
+      ['log-long', `/v2/nope/tags/list?last=${'x'.repeat(3000)}`],
+    ];
+    for (const [id, path] of requests) {
+      await request(server.url).get(path).set('X-Request-Id', id).expect(404);
+    }
+    await request(server.url)
+      .post(`/v2/logq/app/blobs/uploads/?mount=${digest}&from=logq/base`)
+      .set('X-Request-Id', 'log-mount')
+      .expect(202);
+    const entry = async (id: string): Promise<Record<string, unknown>> => {
+      const find = () =>
+        server.logs
+          .slice(before)
+          .map((line) => JSON.parse(line))
+          .find((l) => l.request_id === id);
+      await waitFor(() => find() !== undefined);
+      return find();
+    };
+    assert.equal((await entry('log-list')).query, 'n=5&last=a');
+    assert.equal((await entry('log-mount')).query, `mount=${digest}&from=logq/base`);
+    assert.equal((await entry('log-mount')).path, '/v2/logq/app/blobs/uploads/');
+    assert.equal(
+      (await entry('log-secret')).query,
+      'n=1&access_token=[redacted]&X-Amz-Signature=[redacted]&password=[redacted]',
+    );
+    const long = String((await entry('log-long')).query);
+    assert.ok(long.length <= 1100 && long.startsWith('last=xxx') && long.endsWith('…'), long.slice(-20));
+    assert.equal((await entry('log-list')).path, '/v2/nope/tags/list');
+    const written = server.logs.slice(before).join('\n');
+    for (const secret of ['abc123', 'def456', 'hunter2']) assert.ok(!written.includes(secret), secret);
+  });
 });
 
 describe('storage failures', () => {
@@ -197,7 +236,12 @@ describe('storage failures', () => {
       },
     });
     const { config } = buildConfig({}, {}, 'test');
-    const registry = createRegistry({ driver: broken, deleteEnabled: true, cache: 'none' });
+    const registry = createRegistry({
+      driver: broken,
+      deleteEnabled: true,
+      cache: 'none',
+      manifestLimits: { maxDescriptors: 10_000 },
+    });
     const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
     server = await startServer(
       createApp({

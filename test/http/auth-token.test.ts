@@ -374,6 +374,31 @@ describe('token auth: OAuth2 POST, refresh tokens, reloads and key rotation', ()
       .expect(401);
   });
 
+  it("the token endpoint's query and form fields never reach the access log", async () => {
+    const before = server.logs.length;
+    await request(server.directUrl)
+      .get('/auth/token?service=berth&scope=repository:alice/x:pull&password=query-secret-1')
+      .set('Authorization', basic('alice', PASSWORDS.alice))
+      .set('X-Request-Id', 'token-get')
+      .expect(200);
+    const issued = await request(server.directUrl)
+      .post('/auth/token?refresh_token=query-secret-2')
+      .type('form')
+      .set('X-Request-Id', 'token-post')
+      .send({ grant_type: 'password', username: 'alice', password: PASSWORDS.alice, access_type: 'offline' })
+      .expect(200);
+    const lines = () => server.logs.slice(before).map((line) => JSON.parse(line));
+    await waitFor(() => lines().filter((line) => /^token-/.test(line.request_id ?? '')).length === 2);
+    for (const line of lines().filter((entry) => /^token-/.test(entry.request_id ?? ''))) {
+      assert.equal(line.path, '/auth/token');
+      assert.equal(line.query, undefined);
+    }
+    const written = server.logs.slice(before).join('\n');
+    for (const secret of ['query-secret', PASSWORDS.alice, issued.body.refresh_token, issued.body.token]) {
+      assert.ok(!written.includes(secret), `log contains ${String(secret).slice(0, 20)}`);
+    }
+  });
+
   it('GET with offline_token=true returns a refresh token, never for anonymous callers', async () => {
     const named = await request(server.directUrl)
       .get('/auth/token?service=berth&offline_token=true')
@@ -467,8 +492,14 @@ describe('token auth: failed logins are rate-limited', () => {
     const limited = await tokenRequest(server.directUrl, [], ['alice', PASSWORDS.alice]).expect(429);
     assert.equal(ociError(limited.body).code, 'TOOMANYREQUESTS');
     assert.ok(Number(limited.headers['retry-after']) >= 1);
-    // The client address is locked out too, whoever it claims to be.
-    await tokenRequest(server.directUrl, [], ['bob', PASSWORDS.bob]).expect(429);
+  });
+
+  it("one user's failures do not lock out other users from the same address", async () => {
+    for (const attempt of ['typo-1', 'typo-2', 'typo-3']) {
+      await tokenRequest(server.directUrl, [], ['root', attempt]).expect(401);
+    }
+    await tokenRequest(server.directUrl, [], ['root', PASSWORDS.root]).expect(429);
+    await tokenRequest(server.directUrl, [], ['bob', PASSWORDS.bob]).expect(200);
   });
 });
 
@@ -477,7 +508,7 @@ describe('token auth behind a trusted reverse proxy', () => {
   let dir: string;
 
   before(async () => {
-    ({ server, dir } = await startTokenServer({ loginlimit: { failures: 2 } }, { trustproxy: true }));
+    ({ server, dir } = await startTokenServer({ loginlimit: { addressfailures: 2 } }, { trustproxy: true }));
   });
   after(() => closeTokenServer(server, dir));
 

@@ -33,6 +33,8 @@ describe('manifests', () => {
     }
   });
   after(() => server.close());
+  const put = (path: string, body: Buffer) =>
+    request(server.url).put(path).set('Content-Type', OCI_MANIFEST).send(text(body));
 
   it('PUT by tag stores the exact bytes; GET by tag and by digest serve them with the pushed type', async () => {
     const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor] });
@@ -92,6 +94,43 @@ describe('manifests', () => {
     await request(server.url)
       .get(`/v2/m/app/manifests/${sha256(other)}`)
       .expect(404);
+  });
+
+  it('PUT by digest with tag parameters sets each tag and answers an OCI-Tag header per tag', async () => {
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { t: 'q' },
+    });
+    const digest = sha256(body);
+    const query = 'tag=tp-v1&tag=tp-latest&tag=tp-v1';
+    const tagged = await put(`/v2/m/app/manifests/${digest}?${query}`, body).expect(201);
+    assert.equal(tagged.headers['docker-content-digest'], digest);
+    // One header per tag; Node joins repeated headers with ", " (RFC 9110 list semantics).
+    assert.equal(tagged.headers['oci-tag'], 'tp-v1, tp-latest');
+    for (const tag of ['tp-v1', 'tp-latest']) {
+      const got = await request(server.url).head(`/v2/m/app/manifests/${tag}`).expect(200);
+      assert.equal(got.headers['docker-content-digest'], digest);
+    }
+    const plain = await put(`/v2/m/app/manifests/${digest}`, body).expect(201);
+    assert.equal(plain.headers['oci-tag'], undefined);
+  });
+
+  it('tag parameters are all checked before anything is stored, and only go with a digest', async () => {
+    const body = imageManifest({
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      annotations: { t: 'x' },
+    });
+    const digest = sha256(body);
+    const invalid = await put(`/v2/m/app/manifests/${digest}?tag=tp-ok&tag=-bad`, body).expect(400);
+    assert.equal(ociError(invalid.body).code, 'MANIFEST_INVALID');
+    const byTag = await put('/v2/m/app/manifests/tp-main?tag=tp-other', body).expect(400);
+    assert.equal(ociError(byTag.body).code, 'UNSUPPORTED');
+    await request(server.url).get(`/v2/m/app/manifests/${digest}`).expect(404);
+    for (const tag of ['tp-ok', 'tp-main', 'tp-other']) {
+      await request(server.url).get(`/v2/m/app/manifests/${tag}`).expect(404);
+    }
   });
 
   it('a manifest can be pushed and fetched by a sha512 digest', async () => {
@@ -297,14 +336,27 @@ describe('manifests', () => {
     assert.equal(ociError(res.body).code, 'MANIFEST_INVALID');
   });
 
-  it('layers with urls (foreign layers) need not be in the registry', async () => {
-    const foreign = {
-      ...randomBlob(5).descriptor,
-      mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-      urls: ['https://example.com/layer'],
-    };
-    const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, foreign] });
-    await pushManifest(server.url, 'm/app', 'foreign-layer', body);
+  it('non-distributable layers with urls (Docker foreign, OCI nondistributable) need not be in the registry', async () => {
+    for (const mediaType of [
+      'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+      'application/vnd.docker.image.rootfs.foreign.diff.tar',
+      'application/vnd.oci.image.layer.nondistributable.v1.tar',
+      'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+      'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+    ]) {
+      const foreign = { ...randomBlob(5).descriptor, mediaType, urls: ['https://example.com/layer'] };
+      const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, foreign] });
+      await pushManifest(server.url, 'm/app', 'foreign-layer', body);
+    }
+  });
+
+  it('urls on an ordinary layer do not excuse it from being in the repository', async () => {
+    const elsewhere = { ...randomBlob(6).descriptor, urls: ['https://example.com/layer'] };
+    const body = imageManifest({ config: config.descriptor, layers: [layer.descriptor, elsewhere] });
+    const res = await put('/v2/m/app/manifests/urls-layer', body).expect(400);
+    const error = ociError(res.body);
+    assert.equal(error.code, 'MANIFEST_BLOB_UNKNOWN');
+    assert.deepEqual((error.detail as { missing: string[] }).missing, [elsewhere.digest]);
   });
 
   it('refuses bodies over validation.manifests.maxsize with 413, declared or streamed', async () => {
@@ -405,11 +457,91 @@ describe('manifests', () => {
     assert.equal(ociError(repo.body).code, 'NAME_UNKNOWN');
   });
 
+  it('DELETE of a manifest that a tagged index lists is 409 DENIED naming the index and its tags', async () => {
+    const name = 'm/held';
+    await pushBlob(server.url, name, config.content);
+    await pushBlob(server.url, name, layer.content);
+    const child = (platform: string) =>
+      imageManifest({ config: config.descriptor, layers: [layer.descriptor], annotations: { platform } });
+    const amd64 = child('amd64');
+    const arm64 = child('arm64');
+    for (const body of [amd64, arm64]) await pushManifest(server.url, name, sha256(body), body);
+    const index = imageIndex([manifestDescriptor(amd64), manifestDescriptor(arm64)]);
+    await pushManifest(server.url, name, 'multi', index, OCI_INDEX);
+    await pushManifest(server.url, name, 'also', index, OCI_INDEX);
+
+    const refused = await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(amd64)}`)
+      .expect(409);
+    const error = ociError(refused.body);
+    assert.equal(error.code, 'DENIED');
+    assert.deepEqual(error.detail, { indexes: [sha256(index)], tags: ['also', 'multi'] });
+    await request(server.url)
+      .get(`/v2/${name}/manifests/${sha256(amd64)}`)
+      .expect(200);
+
+    // Once no tag reaches the index, its children may go.
+    for (const tag of ['multi', 'also'])
+      await request(server.url).delete(`/v2/${name}/manifests/${tag}`).expect(202);
+    await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(amd64)}`)
+      .expect(202);
+  });
+
+  it('a manifest reached from a tag through nested indexes is held too; deleting from the top works', async () => {
+    const name = 'm/nested';
+    await pushBlob(server.url, name, config.content);
+    const leaf = imageManifest({ config: config.descriptor, layers: [], annotations: { nested: 'leaf' } });
+    await pushManifest(server.url, name, sha256(leaf), leaf);
+    const inner = imageIndex([manifestDescriptor(leaf)]);
+    await pushManifest(server.url, name, sha256(inner), inner, OCI_INDEX);
+    const outer = imageIndex([manifestDescriptor(inner, OCI_INDEX)], { annotations: { level: 'outer' } });
+    await pushManifest(server.url, name, 'top', outer, OCI_INDEX);
+
+    const leafRefused = await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(leaf)}`)
+      .expect(409);
+    assert.deepEqual(ociError(leafRefused.body).detail, { indexes: [sha256(inner)], tags: ['top'] });
+    const innerRefused = await request(server.url)
+      .delete(`/v2/${name}/manifests/${sha256(inner)}`)
+      .expect(409);
+    assert.deepEqual(ociError(innerRefused.body).detail, { indexes: [sha256(outer)], tags: ['top'] });
+    for (const body of [outer, inner, leaf]) {
+      await request(server.url)
+        .delete(`/v2/${name}/manifests/${sha256(body)}`)
+        .expect(202);
+    }
+  });
+
   it('a deleted manifest can be pushed again', async () => {
     const { manifest, digest } = await pushImage(server.url, 'm/again', 'v1');
     await request(server.url).delete(`/v2/m/again/manifests/${digest}`).expect(202);
     await pushManifest(server.url, 'm/again', 'v1', manifest);
     await request(server.url).get('/v2/m/again/manifests/v1').expect(200);
+  });
+});
+
+describe('manifests with storage.delete.enabled: false', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ config: { storage: { delete: { enabled: false } } } });
+  });
+  after(() => server.close());
+
+  it('DELETE by tag is refused with 405 UNSUPPORTED and the tag stays', async () => {
+    const { digest } = await pushImage(server.url, 'keep/tagged', 'v1');
+    const res = await request(server.url).delete('/v2/keep/tagged/manifests/v1').expect(405);
+    assert.equal(ociError(res.body).code, 'UNSUPPORTED');
+    const got = await request(server.url).get('/v2/keep/tagged/manifests/v1').expect(200);
+    assert.equal(got.headers['docker-content-digest'], digest);
+  });
+
+  it('DELETE by digest is refused with 405 UNSUPPORTED; the manifest and its tags stay', async () => {
+    const { digest } = await pushImage(server.url, 'keep/digest', 'v1');
+    const res = await request(server.url).delete(`/v2/keep/digest/manifests/${digest}`).expect(405);
+    assert.equal(ociError(res.body).code, 'UNSUPPORTED');
+    await request(server.url).get(`/v2/keep/digest/manifests/${digest}`).expect(200);
+    await request(server.url).get('/v2/keep/digest/manifests/v1').expect(200);
   });
 });
 

@@ -211,30 +211,58 @@ robots:
 });
 
 describe('login limiter', () => {
-  it('locks a key out after the limit until the window ends', () => {
+  const limits = { failures: 2, addressfailures: 5, userfailures: 5, window: 10_000 };
+  const at = (username: string, remote: string) => ({ username, remote });
+  const limited = (err: unknown) => isRegistryError(err) && err.status === 429;
+
+  it('locks a user out at one address after `failures`, until the window ends', () => {
     let now = 0;
-    const limiter = createLoginLimiter({ failures: 2, window: 10_000 }, () => now);
-    limiter.check(['a']);
-    limiter.fail(['a']);
-    limiter.check(['a']);
-    limiter.fail(['a']);
+    const limiter = createLoginLimiter(limits, () => now);
+    limiter.check(at('alice', '10.0.0.1'));
+    limiter.fail(at('alice', '10.0.0.1'));
+    limiter.fail(at('alice', '10.0.0.1'));
     assert.throws(
-      () => limiter.check(['b', 'a']),
-      (err) => isRegistryError(err) && err.status === 429 && err.headers['Retry-After'] === '10',
+      () => limiter.check(at('alice', '10.0.0.1')),
+      (err) => limited(err) && isRegistryError(err) && err.headers['Retry-After'] === '10',
     );
-    limiter.check(['b']);
     now = 10_001;
-    limiter.check(['a']);
+    limiter.check(at('alice', '10.0.0.1'));
   });
 
-  it('forget clears a key; a limit of 0 turns it off', () => {
-    const limiter = createLoginLimiter({ failures: 1, window: 10_000 });
-    limiter.fail(['user:a']);
-    limiter.forget('user:a');
-    limiter.check(['user:a']);
-    const off = createLoginLimiter({ failures: 0, window: 10_000 });
-    for (let i = 0; i < 5; i++) off.fail(['x']);
-    off.check(['x']);
+  it("one user's failures lock out neither other users at that address nor that user elsewhere", () => {
+    const limiter = createLoginLimiter(limits);
+    limiter.fail(at('alice', '10.0.0.1'));
+    limiter.fail(at('alice', '10.0.0.1'));
+    assert.throws(() => limiter.check(at('alice', '10.0.0.1')), limited);
+    limiter.check(at('bob', '10.0.0.1'));
+    limiter.check(at('alice', '10.0.0.2'));
+  });
+
+  it('an address trying many names hits the per-address bound', () => {
+    const limiter = createLoginLimiter(limits);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) limiter.fail(at(name, '10.0.0.1'));
+    assert.throws(() => limiter.check(at('f', '10.0.0.1')), limited);
+    limiter.check(at('f', '10.0.0.2'));
+  });
+
+  it('many addresses trying one name hit the per-user bound', () => {
+    const limiter = createLoginLimiter(limits);
+    for (const remote of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']) {
+      limiter.fail(at('alice', remote));
+    }
+    assert.throws(() => limiter.check(at('alice', '10.0.0.6')), limited);
+    limiter.check(at('bob', '10.0.0.6'));
+  });
+
+  it('a success clears that user at that address; 0 turns a bound off', () => {
+    const limiter = createLoginLimiter(limits);
+    limiter.fail(at('alice', '10.0.0.1'));
+    limiter.succeed(at('alice', '10.0.0.1'));
+    limiter.fail(at('alice', '10.0.0.1'));
+    limiter.check(at('alice', '10.0.0.1'));
+    const off = createLoginLimiter({ failures: 0, addressfailures: 0, userfailures: 0, window: 10_000 });
+    for (let i = 0; i < 20; i++) off.fail(at(`user${i % 2}`, '10.0.0.1'));
+    off.check(at('user0', '10.0.0.1'));
   });
 });
 

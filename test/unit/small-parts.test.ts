@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log/logger.js';
 import { createMemoryCache } from '../../src/registry/cache.js';
 import type { Digest } from '../../src/registry/digest.js';
+import { forEachLimited } from '../../src/registry/limited.js';
 import { createKeyedLock } from '../../src/registry/locks.js';
 import { createLru } from '../../src/registry/lru.js';
 import type { RepositoryName } from '../../src/registry/names.js';
@@ -125,5 +126,37 @@ describe('logger', () => {
     for (const secret of ['abc', 'xyz', 'pw"', 'eyJ.secret']) assert.ok(!all.includes(secret), secret);
     assert.equal(JSON.parse(lines[0] as string).headers.Authorization, '[redacted]');
     assert.match(lines[1] as string, /token=\[redacted\] user=alice/);
+  });
+});
+
+describe('forEachLimited', () => {
+  it('keeps at most `limit` in flight, in item order, and stops once told it has enough', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    await forEachLimited(
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      3,
+      async (item) => {
+        started.push(item);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+      },
+      () => started.length >= 5,
+    );
+    assert.equal(most, 3);
+    assert.deepEqual(started, [1, 2, 3, 4, 5]);
+  });
+
+  it('rejects with the first failure and starts nothing after it', async () => {
+    const started: number[] = [];
+    const run = forEachLimited([1, 2, 3, 4, 5], 1, async (item) => {
+      started.push(item);
+      if (item === 2) throw new Error('second failed');
+    });
+    await assert.rejects(run, /second failed/);
+    assert.deepEqual(started, [1, 2]);
   });
 });
