@@ -17,6 +17,18 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Runs `use`, which acts on what config key `key` names (a directory, a key file); a failure
+ * becomes a ConfigError naming the key, so start-up stops with one line.
+ */
+export async function withConfigKey<T>(key: string, use: () => Promise<T>): Promise<T> {
+  try {
+    return await use();
+  } catch (err) {
+    throw new ConfigError(`${key}: ${(err as Error).message}`);
+  }
+}
+
 /** The loaded configuration and what the operator should be told about it. */
 export interface LoadedConfig {
   config: BerthConfig;
