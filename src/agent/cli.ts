@@ -37,6 +37,9 @@ import { parseRunArgs } from './run-options.js';
 import { openStore } from './store.js';
 import { createVolume, listVolumes, removeVolume } from './volumes.js';
 
+/** Docker's exit code for a `run` that failed before the container's program ran. */
+const START_FAILED = 125;
+
 /** Runs `berth agent args`; resolves with the exit code. */
 export async function agentCommand(args: string[], io: CliIo): Promise<number> {
   const { root, rest } = rootOption(args, io.env);
@@ -53,9 +56,6 @@ export async function agentCommand(args: string[], io: CliIo): Promise<number> {
     throw userFacing(err, io.env, command === 'run' ? START_FAILED : 1);
   }
 }
-
-/** Docker's exit code for a `run` that failed before the container's program ran. */
-const START_FAILED = 125;
 
 /** `berth agent [help [COMMAND]]`: the overview, or one command's help. */
 function help(topic: string | undefined, io: CliIo, asked: string | undefined): number {

@@ -9,10 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listContainerRecords } from '../../src/agent/containers.js';
-import { agentLayout } from '../../src/agent/layout.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
-import { assertNothingLeft, removeAllContainers } from './helpers/agent-rootfs.js';
+import { cleanUpAgentRoot } from './helpers/agent-rootfs.js';
 import { BERTH_BIN, type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
 import { busyboxLayout } from './helpers/busybox-image.js';
 import { type RunResult, run, runOk } from './helpers/run.js';
@@ -49,10 +47,7 @@ describe('berth agent run: exit codes of containers that cannot start', () => {
 
   after(async () => {
     try {
-      const layout = agentLayout(root);
-      const ids = (await listContainerRecords(layout).catch(() => [])).map((record) => record.id);
-      await removeAllContainers(layout);
-      await assertNothingLeft(layout, ids);
+      await cleanUpAgentRoot(root);
     } finally {
       await berth?.close();
       await removeDir(dir);
