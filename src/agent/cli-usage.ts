@@ -1,8 +1,11 @@
 /**
- * The help texts of `berth agent`: the overview (`berth agent --help`) and each command's
- * usage (`berth agent COMMAND --help`, `berth agent help COMMAND`). A command's first line
- * (its synopsis) is also what a usage error repeats.
+ * The help of `berth agent`: the overview (`berth agent --help`), each command's usage
+ * (`berth agent COMMAND --help`, `berth agent help COMMAND`), and how a command line asks for
+ * them. A command's first line (its synopsis) is also what a usage error repeats.
  */
+import { CliError } from '../cli/io.js';
+import { nearest } from '../text/nearest.js';
+import { runArgTakesValue } from './cli-flags.js';
 import { DEFAULT_AGENT_ROOT } from './layout.js';
 
 /** What `berth agent --help` prints. */
@@ -129,4 +132,33 @@ export function commandHelp(command: AgentCommand): string {
 export function commandSynopsis(command: AgentCommand): string {
   const usage: CommandUsage = COMMANDS[command];
   return `usage: berth agent ${usage.synopsis}\nRun 'berth agent ${command} --help' for more.`;
+}
+
+/** The error for an unknown command, suggesting the nearest one. */
+export function unknownCommand(command: string): CliError {
+  const guess = nearest(command, AGENT_COMMANDS, 2);
+  const hint = guess ? ` (did you mean ${guess}?)` : '';
+  return new CliError(`agent: unknown command "${command}"${hint}\nRun 'berth agent --help' for the list.`);
+}
+
+/**
+ * Whether the command's arguments ask for its help. For `run` and `exec` only flags before the
+ * image or container count: after it, `--help` belongs to the container's command. `-h` is
+ * `--hostname` for `run`, as in docker.
+ */
+export function asksForHelp(command: AgentCommand, argv: string[]): boolean {
+  if (command !== 'run' && command !== 'exec') return argv.some(isHelpFlag);
+  const takesValue = command === 'run' ? runArgTakesValue : () => true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || (arg === '-h' && command === 'exec')) return true;
+    if (arg === '--' || !arg.startsWith('-')) return false;
+    if (takesValue(arg)) i++;
+  }
+  return false;
+}
+
+/** `-h` or `--help`. */
+export function isHelpFlag(arg: string): boolean {
+  return arg === '-h' || arg === '--help';
 }

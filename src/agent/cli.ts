@@ -3,22 +3,16 @@
  * to the module that does the work; state lives under `--root` (or BERTH_AGENT_ROOT).
  */
 import { CliError, type CliIo, type ParsedArgs, parseCommandArgs } from '../cli/io.js';
-import { nearest } from '../text/nearest.js';
+import { askCredentials, credentialFlags, pullFlags, pullOptions, runPullFlags } from './cli-flags.js';
 import {
-  askCredentials,
-  credentialFlags,
-  pullFlags,
-  pullOptions,
-  runArgTakesValue,
-  runPullFlags,
-} from './cli-flags.js';
-import {
-  AGENT_COMMANDS,
   AGENT_USAGE,
   type AgentCommand,
+  asksForHelp,
   commandHelp,
   commandSynopsis,
   isAgentCommand,
+  isHelpFlag,
+  unknownCommand,
 } from './cli-usage.js';
 import { checkLogin, removeCredentials, saveCredentials } from './credentials.js';
 import { execInContainer, parseExecArgs } from './exec.js';
@@ -66,33 +60,6 @@ function help(topic: string | undefined, io: CliIo, asked: string | undefined): 
   }
   io.stdout.write(AGENT_USAGE);
   return asked === undefined ? 1 : 0;
-}
-
-function unknownCommand(command: string): CliError {
-  const guess = nearest(command, AGENT_COMMANDS, 2);
-  const hint = guess ? ` (did you mean ${guess}?)` : '';
-  return new CliError(`agent: unknown command "${command}"${hint}\nRun 'berth agent --help' for the list.`);
-}
-
-/**
- * Whether the command's arguments ask for its help. For `run` and `exec` only flags before the
- * image or container count: after it, `--help` belongs to the container's command. `-h` is
- * `--hostname` for `run`, as in docker.
- */
-function asksForHelp(command: AgentCommand, argv: string[]): boolean {
-  if (command !== 'run' && command !== 'exec') return argv.some(isHelpFlag);
-  const takesValue = command === 'run' ? runArgTakesValue : () => true;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || (arg === '-h' && command === 'exec')) return true;
-    if (arg === '--' || !arg.startsWith('-')) return false;
-    if (takesValue(arg)) i++;
-  }
-  return false;
-}
-
-function isHelpFlag(arg: string): boolean {
-  return arg === '-h' || arg === '--help';
 }
 
 /**
