@@ -8,6 +8,7 @@ import { createAuth } from './auth/setup.js';
 import { checkedDriver } from './blobstore/checked.js';
 import type { StorageDriver } from './blobstore/driver.js';
 import { createFilesystemDriver } from './blobstore/filesystem.js';
+import { withConfigKey } from './config/load.js';
 import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -27,11 +28,18 @@ export interface BerthInstance {
   stop(): Promise<void>;
 }
 
-/** Starts Berth from an already-loaded configuration. */
+/**
+ * Starts Berth from an already-loaded configuration. A storage root or auth file that cannot
+ * be used rejects with a ConfigError naming the key; an address that cannot be listened on
+ * with a ListenError.
+ */
 export async function startBerth(config: BerthConfig, logger: Logger): Promise<BerthInstance> {
   const metrics = createMetrics();
   const root = nodePath.resolve(config.storage.filesystem.rootdirectory);
-  const driver = checkedDriver(await createFilesystemDriver({ rootDirectory: root }), metrics.observeStorage);
+  const filesystem = await withConfigKey('storage.filesystem.rootdirectory', () =>
+    createFilesystemDriver({ rootDirectory: root }),
+  );
+  const driver = checkedDriver(filesystem, metrics.observeStorage);
   const registry = createRegistry({
     driver,
     deleteEnabled: config.storage.delete.enabled,
@@ -41,7 +49,10 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
   });
   const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
-  const server = await startServer(app, config.http.addr);
+  const server = await startServer(app, config.http.addr).catch((err: unknown) => {
+    auth.close();
+    throw err;
+  });
   const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);
   const stopGovernor = startMemoryGovernor();
   logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {

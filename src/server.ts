@@ -6,6 +6,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseAddress } from './config/values.js';
+import { hasErrorCode, systemErrorReason } from './fs/system-error.js';
+
+/** The listen address could not be taken: in use, not an address of this host, privileged. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
 
 /** A listening server. */
 export interface RunningServer {
@@ -22,7 +31,10 @@ export interface RequestHandlerFactory {
   callback(): (req: IncomingMessage, res: ServerResponse) => unknown;
 }
 
-/** Starts `app` on `addr` (`host:port`; port 0 picks a free one). */
+/**
+ * Starts `app` on `addr` (`host:port`; port 0 picks a free one). Rejects with a ListenError
+ * naming the address when it cannot be listened on.
+ */
 export async function startServer(app: RequestHandlerFactory, addr: string): Promise<RunningServer> {
   const { host, port } = parseAddress(addr);
   const server = createServer(app.callback());
@@ -30,9 +42,10 @@ export async function startServer(app: RequestHandlerFactory, addr: string): Pro
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (err: Error) => reject(listenError(addr, err));
+    server.once('error', refused);
     server.listen(port, host || undefined, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });
@@ -44,6 +57,12 @@ export async function startServer(app: RequestHandlerFactory, addr: string): Pro
     server,
     close: (drainTimeoutMs) => closeGracefully(server, drainTimeoutMs),
   };
+}
+
+/** The ListenError for a failed listen on `addr`, with a hint where the reason alone is terse. */
+export function listenError(addr: string, err: Error): ListenError {
+  const hint = hasErrorCode(err, 'EACCES') ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : '';
+  return new ListenError(`cannot listen on ${addr}: ${systemErrorReason(err)}${hint}`);
 }
 
 function closeGracefully(server: Server, drainTimeoutMs: number): Promise<void> {

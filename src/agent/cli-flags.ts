@@ -6,6 +6,7 @@ import { readPassword } from '../cli/password.js';
 import type { Credentials } from './auth-client.js';
 import type { PullPolicy } from './images.js';
 import type { PullOptions } from './pull.js';
+import { runFlagTakesValue } from './run-options.js';
 
 /** `--username` and `--password-stdin`. */
 export const credentialFlags = {
@@ -45,7 +46,15 @@ export async function askCredentials(
   return { username, password };
 }
 
-/** `--pull`, `--platform` and `--plain-http` of `run`, taken out before the run options parser sees them. */
+/** Whether `arg` is a flag of `run` (its own or a container option) whose value comes next. */
+export function runArgTakesValue(arg: string): boolean {
+  return arg === '--pull' || arg === '--platform' || runFlagTakesValue(arg);
+}
+
+/**
+ * `--pull`, `--platform` and `--plain-http` of `run`, taken out before the run options parser
+ * sees them. Only flags before IMAGE count: the rest is the container's command.
+ */
 export function runPullFlags(argv: string[]): {
   pull: PullPolicy;
   platform?: string;
@@ -58,7 +67,7 @@ export function runPullFlags(argv: string[]): {
   let plainHttp = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (!arg.startsWith('-')) {
+    if (arg === '--' || !arg.startsWith('-')) {
       rest.push(...argv.slice(i));
       break;
     }
@@ -75,6 +84,9 @@ export function runPullFlags(argv: string[]): {
       plainHttp = true;
     } else {
       rest.push(arg);
+      // A container option's value (`--name web`) is not IMAGE.
+      if (inline === undefined && runFlagTakesValue(arg) && i + 1 < argv.length)
+        rest.push(argv[++i] as string);
     }
   }
   return { pull, ...(platform ? { platform } : {}), plainHttp, rest };

@@ -4,6 +4,16 @@
  */
 import { CliError, type CliIo, type ParsedArgs, parseCommandArgs } from '../cli/io.js';
 import { askCredentials, credentialFlags, pullFlags, pullOptions, runPullFlags } from './cli-flags.js';
+import {
+  AGENT_USAGE,
+  type AgentCommand,
+  asksForHelp,
+  commandHelp,
+  commandSynopsis,
+  isAgentCommand,
+  isHelpFlag,
+  unknownCommand,
+} from './cli-usage.js';
 import { checkLogin, removeCredentials, saveCredentials } from './credentials.js';
 import { execInContainer, parseExecArgs } from './exec.js';
 import { inspectImage, listImagesTable, removeImage } from './image-commands.js';
@@ -21,51 +31,49 @@ import { parseRunArgs } from './run-options.js';
 import { openStore } from './store.js';
 import { createVolume, listVolumes, removeVolume } from './volumes.js';
 
-const USAGE = `Usage: berth agent [--root DIR] <command>
-
-Pulls images from a registry and runs them as containers with runc.
-State lives in DIR (default ${DEFAULT_AGENT_ROOT}, or BERTH_AGENT_ROOT).
-
-Commands:
-  pull [--platform OS/ARCH] [--plain-http] [--username U --password-stdin] REF
-  login [--username U] [--password-stdin] [--plain-http] HOST
-  logout HOST
-  images                      List pulled images.
-  rmi REF|ID...               Remove images (their blobs go with prune).
-  inspect REF|ID              Print an image's record and config as JSON.
-  run [options] IMAGE [CMD...]
-      -d, --name N, -e K=V, --env-file F, -v SRC:DST[:ro], -p HOST:CTR, -u USER[:GROUP],
-      --cap-add CAP, --cap-drop CAP|ALL, --read-only, -m/--memory 64m, --pids-limit N,
-      --network none|host|bridge, -w/--workdir DIR, --entrypoint CMD, --rm, -h/--hostname,
-      --pull missing|always|never, --platform OS/ARCH, --plain-http
-  ps [-a]                     List (all) containers.
-  logs [-f] ID                Print (and follow) a container's output.
-  stop [-t SECONDS] ID...     TERM, then KILL after the timeout (default 10).
-  rm [-f] ID...               Remove containers (-f: running ones too).
-  exec [-e K=V] [-u USER] [-w DIR] ID CMD...
-  volume create|ls|rm [NAME]
-  prune                       Remove stopped containers, unused images and blobs.
-`;
+/** Docker's exit code for a `run` that failed before the container's program ran. */
+const START_FAILED = 125;
 
 /** Runs `berth agent args`; resolves with the exit code. */
 export async function agentCommand(args: string[], io: CliIo): Promise<number> {
   const { root, rest } = rootOption(args, io.env);
   const [command, ...argv] = rest;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    io.stdout.write(USAGE);
-    return command === undefined ? 1 : 0;
+  if (command === undefined || isHelpFlag(command) || command === 'help') return help(argv[0], io, command);
+  if (!isAgentCommand(command)) throw unknownCommand(command);
+  if (asksForHelp(command, argv)) {
+    io.stdout.write(commandHelp(command));
+    return 0;
   }
-  const layout = agentLayout(root);
-  const handler = COMMANDS[command];
-  if (!handler) throw new CliError(`agent: unknown command "${command}"\n\n${USAGE}`);
   try {
-    return await handler(argv, { io, root, layout });
+    return await COMMANDS[command](argv, { io, root, layout: agentLayout(root) });
   } catch (err) {
-    // The agent's modules throw errors whose messages are written for the user (a missing
-    // container, a refused flag, a registry's answer); a stack trace adds nothing for them.
-    if (err instanceof CliError || !(err instanceof Error)) throw err;
-    throw new CliError(io.env.BERTH_DEBUG ? String(err.stack) : err.message);
+    throw userFacing(err, io.env, command === 'run' ? START_FAILED : 1);
   }
+}
+
+/** `berth agent [help [COMMAND]]`: the overview, or one command's help. */
+function help(topic: string | undefined, io: CliIo, asked: string | undefined): number {
+  if (topic !== undefined && asked === 'help') {
+    if (!isAgentCommand(topic)) throw unknownCommand(topic);
+    io.stdout.write(commandHelp(topic));
+    return 0;
+  }
+  io.stdout.write(AGENT_USAGE);
+  return asked === undefined ? 1 : 0;
+}
+
+/**
+ * The agent's modules throw errors whose messages are written for the user (a missing
+ * container, a refused flag, a registry's answer); a stack trace adds nothing for them.
+ * `exitCode` replaces the usage-error code 1 (for `run`, docker's 125).
+ */
+function userFacing(err: unknown, env: NodeJS.ProcessEnv, exitCode: number): unknown {
+  if (!(err instanceof Error)) return err;
+  if (err instanceof CliError && err.exitCode !== 1) return err;
+  return new CliError(
+    env.BERTH_DEBUG && !(err instanceof CliError) ? String(err.stack) : err.message,
+    exitCode,
+  );
 }
 
 interface Context {
@@ -76,10 +84,9 @@ interface Context {
 
 type Handler = (argv: string[], context: Context) => Promise<number>;
 
-const COMMANDS: Record<string, Handler> = {
+const COMMANDS: Record<AgentCommand, Handler> = {
   async pull(argv, { io, root }) {
-    const usage =
-      'usage: berth agent pull [--platform OS/ARCH] [--plain-http] [--username U --password-stdin] REF';
+    const usage = commandSynopsis('pull');
     const parsed = parseCommandArgs(argv, pullFlags, usage);
     const reference = single(parsed, usage);
     const store = await openStore(root);
@@ -99,7 +106,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async login(argv, { io, root }) {
-    const usage = 'usage: berth agent login [--username U] [--password-stdin] [--plain-http] HOST';
+    const usage = commandSynopsis('login');
     const parsed = parseCommandArgs(argv, { ...credentialFlags, 'plain-http': { type: 'boolean' } }, usage);
     const host = canonicalHost(single(parsed, usage));
     const credentials = await askCredentials(parsed, io, true);
@@ -114,7 +121,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async logout(argv, { io, root }) {
-    const usage = 'usage: berth agent logout HOST';
+    const usage = commandSynopsis('logout');
     const host = canonicalHost(single(parseCommandArgs(argv, {}, usage), usage));
     const removed = await removeCredentials(root, host);
     io.stdout.write(removed ? `Removed login for ${host}\n` : `Not logged in to ${host}\n`);
@@ -122,13 +129,13 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async images(argv, { io, root }) {
-    parseCommandArgs(argv, {}, 'usage: berth agent images');
+    parseCommandArgs(argv, {}, commandSynopsis('images'));
     await listImagesTable(await openStore(root), io.stdout, io.now());
     return 0;
   },
 
   async rmi(argv, { io, root }) {
-    const usage = 'usage: berth agent rmi REF|ID...';
+    const usage = commandSynopsis('rmi');
     const parsed = parseCommandArgs(argv, {}, usage);
     if (parsed.positionals.length === 0) throw new CliError(usage);
     const store = await openStore(root);
@@ -140,14 +147,14 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async inspect(argv, { io, root }) {
-    const usage = 'usage: berth agent inspect REF|ID';
+    const usage = commandSynopsis('inspect');
     await inspectImage(await openStore(root), single(parseCommandArgs(argv, {}, usage), usage), io.stdout);
     return 0;
   },
 
   async run(argv, { io, root, layout }) {
     const { pull, platform, plainHttp, rest } = runPullFlags(argv);
-    const { options, image, command } = guarded(() => parseRunArgs(rest));
+    const { options, image, command } = parseRunArgs(rest);
     const store = await openStore(root);
     const display = createProgressDisplay(io.stderr as typeof io.stderr & { isTTY?: boolean });
     const record = await ensureImage(store, image, pull, {
@@ -170,18 +177,14 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async ps(argv, { io, layout }) {
-    const parsed = parseCommandArgs(
-      argv,
-      { all: { type: 'boolean', short: 'a' } },
-      'usage: berth agent ps [-a]',
-    );
+    const parsed = parseCommandArgs(argv, { all: { type: 'boolean', short: 'a' } }, commandSynopsis('ps'));
     const rows = await listContainers(layout, { all: parsed.values.all === true });
     io.stdout.write(formatContainerTable(rows, io.now()));
     return 0;
   },
 
   async logs(argv, { io, layout }) {
-    const usage = 'usage: berth agent logs [-f] ID';
+    const usage = commandSynopsis('logs');
     const parsed = parseCommandArgs(argv, { follow: { type: 'boolean', short: 'f' } }, usage);
     await containerLogs(
       layout,
@@ -196,7 +199,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async stop(argv, { io, layout }) {
-    const usage = 'usage: berth agent stop [-t SECONDS] ID...';
+    const usage = commandSynopsis('stop');
     const parsed = parseCommandArgs(argv, { time: { type: 'string', short: 't' } }, usage);
     const seconds = parsed.values.time === undefined ? 10 : Number(parsed.values.time);
     if (!Number.isInteger(seconds) || seconds < 0) throw new CliError(`-t: expected whole seconds\n${usage}`);
@@ -209,7 +212,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async rm(argv, { io, layout }) {
-    const usage = 'usage: berth agent rm [-f] ID...';
+    const usage = commandSynopsis('rm');
     const parsed = parseCommandArgs(argv, { force: { type: 'boolean', short: 'f' } }, usage);
     if (parsed.positionals.length === 0) throw new CliError(usage);
     for (const ref of parsed.positionals) {
@@ -219,7 +222,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async exec(argv, { io, layout }) {
-    const { container, command, options } = guarded(() => parseExecArgs(argv));
+    const { container, command, options } = parseExecArgs(argv);
     return execInContainer(layout, container, command, options, {
       stdout: io.stdout as never,
       stderr: io.stderr as never,
@@ -227,7 +230,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async volume(argv, { io, layout }) {
-    const usage = 'usage: berth agent volume create NAME | ls | rm NAME...';
+    const usage = commandSynopsis('volume');
     const [sub, ...names] = argv;
     if (sub === 'ls' && names.length === 0) {
       for (const name of await listVolumes(layout)) io.stdout.write(`${name}\n`);
@@ -249,7 +252,7 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async prune(argv, { io, root }) {
-    parseCommandArgs(argv, {}, 'usage: berth agent prune');
+    parseCommandArgs(argv, {}, commandSynopsis('prune'));
     const report = await pruneAll(await openStore(root));
     io.stdout.write(
       `removed ${report.containers.length} containers, ${report.images.length} images, ` +
@@ -277,12 +280,4 @@ function single(parsed: ParsedArgs, usage: string): string {
   const [first, ...extra] = parsed.positionals;
   if (!first || extra.length > 0) throw new CliError(usage);
   return first;
-}
-
-function guarded<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
 }

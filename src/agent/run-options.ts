@@ -132,6 +132,12 @@ const SHORT: Record<string, string> = {
   '--net': '--network',
 };
 
+/** Whether `arg` is a run flag whose value is the next argument (`-e K=V`, `--name N`). */
+export function runFlagTakesValue(arg: string): boolean {
+  const flag = FLAGS[SHORT[arg] ?? arg];
+  return flag !== undefined && !('switch' in flag);
+}
+
 /**
  * Parses `berth agent run` arguments (without `run`): flags, then IMAGE, then the command.
  * Accepts `--flag value`, `--flag=value` and `-e value`; throws an Error naming the flag.

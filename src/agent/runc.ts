@@ -106,3 +106,15 @@ export function classifyStartFailure(message: string): { code: number; message: 
   if (/permission denied/.test(message)) return { code: 126, message };
   return { code: 125, message };
 }
+
+/**
+ * runc checks that the program exists and may be executed before the container starts; an
+ * exec the kernel refuses after that (argument list too long, exec format error) runc reports
+ * only by printing `exec PATH: REASON` to the container's stderr and exiting 1, which looks
+ * like a program that exited 1. When that line is all the container wrote, the program never
+ * ran: 126, as a shell reports a command it found but could not execute.
+ */
+export function lateExecFailure(stderr: string): { code: number; message: string } | undefined {
+  const match = /^exec [^\n]+: [a-z][a-z ]+\n$/.exec(stderr);
+  return match ? { code: 126, message: stderr.trim() } : undefined;
+}

@@ -8,14 +8,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, createWriteStream, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { removeCgroups } from './cgroups.js';
 import { delay, exitStatus } from './command.js';
 import { containerFiles, loadContainer, writeExitCode } from './containers.js';
 import type { AgentLayout } from './layout.js';
 import { type NetworkLease, setupNetwork, teardownNetwork } from './network.js';
 import { type PortProxy, startPortProxy } from './port-proxy.js';
-import { RUNC, runcKill, runcRunArgs, runcState, startFailureCode } from './runc.js';
+import { lateExecFailure, RUNC, runcKill, runcRunArgs, runcState, startFailureCode } from './runc.js';
 
 /** Somewhere to copy a container's output: process.stdout, or a test's collector. */
 export interface OutputSink {
@@ -26,7 +26,7 @@ export interface OutputSink {
 export interface SuperviseOptions {
   /** Foreground: stream the output here as well as to the log files. */
   tee?: { stdout: OutputSink; stderr: OutputSink };
-  /** Called once, when the container runs (or already ended). */
+  /** Called once the container runs; never when runc exits before it does. */
   onStarted?: () => void;
   /** Pass SIGINT/SIGTERM sent to this process on to the container while it runs. */
   forwardSignals?: boolean;
@@ -55,11 +55,12 @@ export async function superviseContainer(
       proxy = await startPortProxy(record.options.ports, record.lease.containerAddress);
     }
     const exitCode = await runRunc(layout, id, options);
-    const failure = startFailureCode(await readFile(files.runcLog, 'utf8').catch(() => ''));
     // runc exits 1 for a failed start (having printed why to the container's stderr); tell
     // that apart from a program that exited 1.
-    const result: SuperviseResult =
-      failure && exitCode === 1 ? { exitCode: failure.code, startError: failure.message } : { exitCode };
+    const failure = exitCode === 1 ? await startFailure(files) : undefined;
+    const result: SuperviseResult = failure
+      ? { exitCode: failure.code, startError: failure.message }
+      : { exitCode };
     await cleanUp(id, record.lease, proxy);
     proxy = undefined;
     // The container may have been removed (rm -f) meanwhile; then there is nowhere to write.
@@ -69,6 +70,19 @@ export async function superviseContainer(
     await cleanUp(id, record.lease, proxy);
     throw error;
   }
+}
+
+/** Why runc could not start the program, from its log or from what it left on stderr. */
+async function startFailure(files: ReturnType<typeof containerFiles>) {
+  const runcLog = await readFile(files.runcLog, 'utf8').catch(() => '');
+  return startFailureCode(runcLog) ?? lateExecFailure(await readSmall(files.stderr));
+}
+
+/** A file's text when it is at most `limit` bytes (a container's stderr may be huge), else ''. */
+async function readSmall(file: string, limit = 4096): Promise<string> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info || info.size > limit) return '';
+  return readFile(file, 'utf8').catch(() => '');
 }
 
 async function cleanUp(id: string, lease: NetworkLease | undefined, proxy: PortProxy | undefined) {
@@ -130,7 +144,10 @@ function spawnToFiles(args: string[], stdoutFile: string, stderrFile: string) {
   }
 }
 
-/** Calls `started` once runc reports the container running, or once runc has exited. */
+/**
+ * Calls `started` once runc reports the container running. Not when runc exits first: then
+ * the program never ran or already ended, and the caller learns which from the result.
+ */
 async function waitUntilStarted(
   layout: AgentLayout,
   id: string,
@@ -144,8 +161,10 @@ async function waitUntilStarted(
   exited.then(finish, finish);
   while (!done) {
     const state = await runcState(layout, id);
-    if (state && state.status !== 'creating' && state.status !== 'created') break;
+    if (state?.status === 'running' || state?.status === 'paused') {
+      started();
+      return;
+    }
     await Promise.race([exited, delay(10)]);
   }
-  started();
 }

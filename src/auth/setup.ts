@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, withConfigKey } from '../config/load.js';
 import type { BerthConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { type Authorizer, type ObserveAuth, OPEN_AUTHORIZER } from './authorizer.js';
@@ -83,10 +83,10 @@ export async function createAuth(
   }
 
   const keyFile = config.token.signingkey || defaultSigningKeyPath(rootDirectory);
-  const key = await guard('auth.token.signingkey', () =>
+  const key = await withConfigKey('auth.token.signingkey', () =>
     loadOrCreateSigningKey(keyFile, config.token.algorithm),
   );
-  const older = await guard('auth.token.verifykeys', async () =>
+  const older = await withConfigKey('auth.token.verifykeys', async () =>
     (await Promise.all(config.token.verifykeys.map(readPublicKeys))).flat(),
   );
   const keys = [{ kid: key.kid, publicKey: key.publicKey }, ...older];
@@ -106,7 +106,7 @@ export async function createAuth(
 
 async function openSource(config: AuthConfig, logger: Logger): Promise<PolicySource | undefined> {
   if (config.policy === '' && config.htpasswd.path === '') return undefined;
-  return guard(config.policy ? 'auth.policy' : 'auth.htpasswd.path', () =>
+  return withConfigKey(config.policy ? 'auth.policy' : 'auth.htpasswd.path', () =>
     openPolicySource(
       { policy: config.policy || undefined, htpasswd: config.htpasswd.path || undefined },
       logger,
@@ -156,13 +156,13 @@ async function externalKeys(config: AuthConfig, logger: Logger) {
 
 async function bundleKeys(config: AuthConfig): Promise<VerifyKey[]> {
   if (config.token.rootcertbundle === '') return [];
-  return guard('auth.token.rootcertbundle', () => readPublicKeys(config.token.rootcertbundle));
+  return withConfigKey('auth.token.rootcertbundle', () => readPublicKeys(config.token.rootcertbundle));
 }
 
 async function jwksKeys(config: AuthConfig): Promise<VerifyKey[]> {
   const location = config.token.jwks;
   if (location === '') return [];
-  return guard('auth.token.jwks', async () => {
+  return withConfigKey('auth.token.jwks', async () => {
     const text = /^https?:\/\//.test(location)
       ? await fetch(location, { signal: AbortSignal.timeout(10_000) }).then((res) => {
           if (!res.ok) throw new Error(`${location} answered ${res.status}`);
@@ -171,12 +171,4 @@ async function jwksKeys(config: AuthConfig): Promise<VerifyKey[]> {
       : await readFile(location, 'utf8');
     return publicKeysFromJwks(JSON.parse(text), location);
   });
-}
-
-async function guard<T>(key: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    throw new ConfigError(`${key}: ${(err as Error).message}`);
-  }
 }

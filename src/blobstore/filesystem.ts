@@ -18,8 +18,10 @@ import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { hasErrorCode } from '../fs/system-error.js';
 import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
 import { createBufferPool, FileReadStream } from './file-read-stream.js';
+import { prepareRootDirectory } from './root-directory.js';
 
 /** Options of the filesystem driver. */
 export interface FilesystemDriverOptions {
@@ -31,10 +33,13 @@ const TEMP_PREFIX = '.tmp-';
 /** Appended bytes between two background flushes of the file being appended to. */
 const WRITEBACK_EVERY = 4 * 1024 * 1024;
 
-/** Creates a filesystem driver rooted at `rootDirectory` (made absolute and created). */
+/**
+ * Creates a filesystem driver rooted at `rootDirectory` (made absolute and created); throws an
+ * Error naming the directory when it is not one or cannot be written.
+ */
 export async function createFilesystemDriver(options: FilesystemDriverOptions): Promise<StorageDriver> {
   const root = nodePath.resolve(options.rootDirectory);
-  await fs.mkdir(root, { recursive: true });
+  await prepareRootDirectory(root);
   const full = (path: string): string => (path === '/' ? root : root + path);
   const startWriteback = backgroundWriteback();
   const readBuffers = createBufferPool();
@@ -175,7 +180,7 @@ async function walkDirectory(root: string, path: string, visit: WalkVisitor): Pr
     entries = await fs.readdir(path === '/' ? root : root + path, { withFileTypes: true });
   } catch (err) {
     // A directory removed while we walk (a concurrent delete) simply has no children.
-    if (isErrno(err, 'ENOENT')) return;
+    if (hasErrorCode(err, 'ENOENT')) return;
     throw err;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -186,7 +191,7 @@ async function walkDirectory(root: string, path: string, visit: WalkVisitor): Pr
     try {
       info = toFileInfo(child, await fs.stat(root + child));
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) continue;
+      if (hasErrorCode(err, 'ENOENT')) continue;
       throw err;
     }
     const decision = await visit(info);
@@ -215,7 +220,7 @@ async function openCreatingParents(path: string, flags: string): Promise<fs.File
   try {
     return await fs.open(path, flags);
   } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
+    if (!hasErrorCode(err, 'ENOENT')) throw err;
     await makeDirectories(nodePath.dirname(path));
     return await fs.open(path, flags);
   }
@@ -243,7 +248,7 @@ async function renameDurably(source: string, target: string): Promise<void> {
   try {
     await fs.rename(source, target);
   } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
+    if (!hasErrorCode(err, 'ENOENT')) throw err;
     await makeDirectories(directory);
     await fs.rename(source, target);
   }
@@ -298,11 +303,7 @@ async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
-function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
-}
-
 function mapError(err: unknown, path: string): unknown {
-  if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return new PathNotFoundError(path);
+  if (hasErrorCode(err, 'ENOENT') || hasErrorCode(err, 'ENOTDIR')) return new PathNotFoundError(path);
   return err;
 }

@@ -5,13 +5,24 @@
 import { startBerth } from '../berth.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
+import { ListenError } from '../server.js';
+import { CliError } from './io.js';
+
+/**
+ * The exit code when the listen address cannot be taken. Apart from 2 (the configuration or
+ * a file it names is wrong) because it may pass: another process holds the port for now.
+ */
+const EXIT_CANNOT_LISTEN = 3;
 
 /** Runs `berth serve` until a termination signal; resolves with the exit code. */
 export async function serve(configFile: string | undefined): Promise<number> {
   const { config, warnings } = await loadConfig(configFile, process.env);
   const logger = createLogger({ level: config.log.level, formatter: config.log.formatter });
   for (const warning of warnings) logger.warn(warning);
-  const instance = await startBerth(config, logger);
+  const instance = await startBerth(config, logger).catch((err: unknown) => {
+    if (err instanceof ListenError) throw new CliError(`http.addr: ${err.message}`, EXIT_CANNOT_LISTEN);
+    throw err;
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info('shutting down: finishing in-flight requests', {

@@ -5,13 +5,27 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { type BerthConfig, crossCheck, envName, IGNORED_KEYS, KEYS, type KeySpec } from './schema.js';
+import { nearest } from '../text/nearest.js';
+import { DISTRIBUTION_KEYS, type DistributionKey, distributionKey } from './distribution-keys.js';
+import { type BerthConfig, crossCheck, crossWarnings, envName, KEYS, type KeySpec } from './schema.js';
 
 /** A configuration problem; the message is meant for the operator as is. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Runs `use`, which acts on what config key `key` names (a directory, a key file); a failure
+ * becomes a ConfigError naming the key, so start-up stops with one line.
+ */
+export async function withConfigKey<T>(key: string, use: () => Promise<T>): Promise<T> {
+  try {
+    return await use();
+  } catch (err) {
+    throw new ConfigError(`${key}: ${(err as Error).message}`);
   }
 }
 
@@ -22,8 +36,21 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Environment variables with the BERTH_ prefix that are not config keys. */
-const NON_KEY_VARIABLES: ReadonlySet<string> = new Set(['BERTH_CONFIG']);
+/**
+ * Environment variables with the BERTH_ prefix that are not config keys: the config file of
+ * `berth serve`, and the agent's root and debug switch (often set in the same environment).
+ */
+const NON_KEY_VARIABLES: ReadonlySet<string> = new Set(['BERTH_CONFIG', 'BERTH_AGENT_ROOT', 'BERTH_DEBUG']);
+
+/** Names people reach for that Berth spells otherwise: what to set instead, given the value. */
+const MISNAMED_VARIABLES: Readonly<Record<string, (value: string) => string>> = {
+  BERTH_PORT: (port) => `the port is part of the listen address: set BERTH_HTTP_ADDR=:${port}`,
+  BERTH_HOST: (host) => `the host is part of the listen address: set BERTH_HTTP_ADDR=${host}:5000`,
+  BERTH_ADDR: (addr) => `set BERTH_HTTP_ADDR=${addr}`,
+  BERTH_LISTEN: (addr) => `set BERTH_HTTP_ADDR=${addr}`,
+  BERTH_DATA: (dir) => `set BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY=${dir}`,
+  BERTH_DATA_DIR: (dir) => `set BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY=${dir}`,
+};
 
 /** Reads and validates a config file (optional) plus environment overrides. */
 export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
@@ -49,7 +76,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, source: s
   const warnings: string[] = [];
   const fileValues = new Map<string, unknown>();
   collectLeaves(document, '', fileValues, warnings, source);
-  checkEnvironment(env);
+  checkEnvironment(env, warnings);
 
   const config = {};
   for (const spec of KEYS) {
@@ -57,6 +84,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, source: s
   }
   const problem = crossCheck(config as BerthConfig);
   if (problem) throw new ConfigError(`${source}: ${problem}`);
+  warnings.push(...crossWarnings(config as BerthConfig).map((warning) => `${source}: ${warning}`));
   return { config: config as BerthConfig, warnings };
 }
 
@@ -92,59 +120,55 @@ function collectLeaves(
 ): void {
   for (const [name, value] of Object.entries(node)) {
     const key = prefix ? `${prefix}.${name}` : name;
+    const foreign = distributionKey(key);
     if (KNOWN.has(key)) {
       out.set(key, value);
-    } else if (IGNORED_KEYS.some((ignored) => key === ignored || key.startsWith(`${ignored}.`))) {
-      warnings.push(`${source}: ${key} is a distribution setting Berth does not use; ignored`);
+    } else if (foreign) {
+      noteForeignKey(`${source}: ${key}`, foreign, warnings);
     } else if (SECTIONS.has(key)) {
       if (value === null || value === undefined) continue;
       if (!isMapping(value))
         throw new ConfigError(`${source}: ${key}: expected a section (a mapping of keys)`);
       collectLeaves(value, key, out, warnings, source);
     } else {
-      throw new ConfigError(`${source}: unknown key ${key}${suggestion(key)}`);
+      throw new ConfigError(`${source}: unknown key ${key}${didYouMean(key, [...KNOWN, ...SECTIONS])}`);
     }
   }
 }
 
-function checkEnvironment(env: NodeJS.ProcessEnv): void {
-  const variables = new Set(KEYS.map((spec) => envName(spec.key)));
-  for (const name of Object.keys(env)) {
-    if (!name.startsWith('BERTH_') || variables.has(name) || NON_KEY_VARIABLES.has(name)) continue;
-    throw new ConfigError(
-      `environment variable ${name} is not a Berth setting${suggestion(name, [...variables])}`,
+/**
+ * Warns about an ignored distribution key; refuses an unsupported one, since starting without
+ * it would break what the operator asked for.
+ */
+function noteForeignKey(where: string, entry: DistributionKey, warnings: string[]): void {
+  if (entry.kind === 'unsupported') throw new ConfigError(`${where} is not supported: ${entry.note}`);
+  warnings.push(`${where} is a distribution setting Berth does not use; ignored (${entry.note})`);
+}
+
+const VARIABLES: ReadonlySet<string> = new Set(KEYS.map((spec) => envName(spec.key)));
+
+function checkEnvironment(env: NodeJS.ProcessEnv, warnings: string[]): void {
+  for (const [name, value = ''] of Object.entries(env)) {
+    const berthName = name.replace(/^REGISTRY_/, 'BERTH_');
+    if (berthName !== name && VARIABLES.has(berthName))
+      warnings.push(`${name} is distribution's name for a setting; Berth reads ${berthName} (ignored)`);
+    if (!name.startsWith('BERTH_') || VARIABLES.has(name) || NON_KEY_VARIABLES.has(name)) continue;
+    const foreign = DISTRIBUTION_KEYS.find(
+      (entry) => name === envName(entry.key) || name.startsWith(`${envName(entry.key)}_`),
     );
+    if (foreign) {
+      noteForeignKey(`${name} (${foreign.key})`, foreign, warnings);
+      continue;
+    }
+    const instead = MISNAMED_VARIABLES[name];
+    const hint = instead ? `: ${instead(value)}` : didYouMean(name, VARIABLES);
+    throw new ConfigError(`environment variable ${name} is not a Berth setting${hint}`);
   }
 }
 
-function suggestion(key: string, candidates: string[] = [...KNOWN, ...SECTIONS]): string {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const candidate of candidates) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
+function didYouMean(name: string, candidates: Iterable<string>): string {
+  const guess = nearest(name, candidates);
+  return guess ? ` (did you mean ${guess}?)` : '';
 }
 
 function prefixesOf(key: string): string[] {

@@ -4,7 +4,8 @@
  * can be overridden by the environment variable BERTH_ + its path upper-cased with `_`
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
-import { parseAddress, parseDuration, parseSize } from './values.js';
+import { OTHER_STORAGE_DRIVERS } from './distribution-keys.js';
+import { parseAddress, parseDuration, parseHeaders, parseSize } from './values.js';
 
 /** The validated configuration. Durations are milliseconds, sizes are bytes. */
 export interface BerthConfig {
@@ -66,20 +67,6 @@ export interface KeySpec {
   default: unknown;
 }
 
-/** Keys of distribution's config.yml that Berth accepts and ignores (with a warning). */
-export const IGNORED_KEYS: readonly string[] = [
-  'version',
-  'log.fields',
-  'log.hooks',
-  'http.secret',
-  'http.relativeurls',
-  'http.debug',
-  'http.http2',
-  'health',
-  'storage.filesystem.maxthreads',
-  'storage.redirect',
-];
-
 const boolean = (value: unknown): boolean => {
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === '1') return true;
@@ -108,21 +95,6 @@ const urlPath = (value: unknown): string => {
 const address = (value: unknown): string => {
   parseAddress(value);
   return String(value).trim();
-};
-
-const headers = (value: unknown): Record<string, string[]> => {
-  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
-  const entries =
-    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.entries(parsed) : null;
-  const valid = entries?.every(
-    ([name, values]) =>
-      /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) &&
-      (typeof values === 'string' || (Array.isArray(values) && values.every((v) => typeof v === 'string'))),
-  );
-  if (!entries || !valid) throw new Error('expected a map of header name to a list of values');
-  return Object.fromEntries(
-    entries.map(([name, values]) => [name, typeof values === 'string' ? [values] : (values as string[])]),
-  );
 };
 
 const optionalString = (value: unknown): string => {
@@ -158,9 +130,15 @@ const positiveCount = (value: unknown): number => {
 
 const storageDriver = (value: unknown): 'filesystem' => {
   if (value === 'filesystem') return value;
-  if (value === 's3')
-    throw new Error('the s3 driver is not part of this version of Berth yet; use filesystem');
+  if (typeof value === 'string' && [...OTHER_STORAGE_DRIVERS, 'inmemory'].includes(value))
+    throw new Error(`the ${value} driver is not part of this version of Berth yet; use filesystem`);
   throw new Error(`expected filesystem, got ${JSON.stringify(value)}`);
+};
+
+const cacheKind = (value: unknown): 'inmemory' | 'none' => {
+  if (value === 'redis')
+    throw new Error('redis is not supported: Berth caches in process; use inmemory or none');
+  return oneOf('inmemory', 'none')(value);
 };
 
 /** All keys, in the order the README documents them. */
@@ -175,7 +153,7 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'log.accesslog.disabled', expects: 'true or false', parse: boolean, default: false },
   { key: 'http.addr', expects: 'host:port', parse: address, default: '0.0.0.0:5000' },
   { key: 'http.draintimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
-  { key: 'http.headers', expects: 'a map of header name to values', parse: headers, default: {} },
+  { key: 'http.headers', expects: 'a map of header name to values', parse: parseHeaders, default: {} },
   { key: 'http.trustproxy', expects: 'true or false', parse: boolean, default: false },
   { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
   {
@@ -188,7 +166,7 @@ export const KEYS: readonly KeySpec[] = [
   {
     key: 'storage.cache.blobdescriptor',
     expects: 'inmemory or none',
-    parse: oneOf('inmemory', 'none'),
+    parse: cacheKind,
     default: 'inmemory',
   },
   {
@@ -280,6 +258,15 @@ export function crossCheck(config: BerthConfig): string | undefined {
     return 'auth.token.realm must name the external token server when auth.token.rootcertbundle or auth.token.jwks is set';
   if (auth.token.expiration < 1000) return 'auth.token.expiration must be at least 1s';
   return undefined;
+}
+
+/** Valid settings that are probably not what the operator meant, each naming the keys. */
+export function crossWarnings(config: BerthConfig): string[] {
+  const { auth } = config;
+  if (auth.mode !== 'none' || (auth.policy === '' && auth.htpasswd.path === '')) return [];
+  return [
+    'auth.mode is none, so nobody is asked to log in although auth.policy or auth.htpasswd.path names accounts; set auth.mode to basic or token',
+  ];
 }
 
 /** The environment variable that overrides `key`. */

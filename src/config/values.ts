@@ -1,6 +1,7 @@
 /**
  * Parsers for the value formats config keys use: Go-style durations (`168h`, `1m30s`),
- * byte sizes (`4MiB`, `4194304`) and listen addresses (`:5000`, `127.0.0.1:5001`).
+ * byte sizes (`4MiB`, `4194304`), listen addresses (`:5000`, `127.0.0.1:5001`) and header
+ * maps (`{"X-Frame-Options":["DENY"]}`).
  * Each returns the parsed value or throws an Error whose message says what is expected.
  */
 
@@ -69,10 +70,52 @@ export interface ListenAddress {
 /** Parses `host:port`, `:port` or `[v6]:port`. */
 export function parseAddress(value: unknown): ListenAddress {
   const match =
-    typeof value === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d{1,5})$/.exec(value.trim()) : null;
-  const port = Number(match?.[2]);
-  if (!match || port > 65535) {
+    typeof value === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]*):(\d+)$/.exec(value.trim()) : null;
+  if (!match) {
     throw new Error(`expected host:port (such as 0.0.0.0:5000 or :5000), got ${JSON.stringify(value)}`);
   }
+  const port = Number(match[2]);
+  if (port > 65535) {
+    throw new Error(`port ${match[2]} is out of range: ports go from 1 to 65535 (0 picks a free one)`);
+  }
   return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** An HTTP token: what a header name may be made of. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** What a header value may hold: no line breaks or other control characters but tab. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Extra response headers: a map of header name to a list of values (a single string is one
+ * value). The environment gives the map as JSON.
+ */
+export function parseHeaders(value: unknown): Record<string, string[]> {
+  const map = typeof value === 'string' ? parseHeadersJson(value) : value;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new Error(`expected a map of header name to a list of values, got ${JSON.stringify(value)}`);
+  }
+  return Object.fromEntries(Object.entries(map).map(([name, values]) => [name, headerValues(name, values)]));
+}
+
+function parseHeadersJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(
+      `expected JSON mapping header names to lists of values, such as {"X-Frame-Options":["DENY"]}, got ${JSON.stringify(text)}`,
+    );
+  }
+}
+
+function headerValues(name: string, values: unknown): string[] {
+  if (!HEADER_NAME.test(name)) throw new Error(`${JSON.stringify(name)} is not a valid header name`);
+  const list = typeof values === 'string' ? [values] : values;
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
+    throw new Error(`${name}: expected a list of strings, got ${JSON.stringify(values)}`);
+  }
+  const bad = list.find((item) => !HEADER_VALUE.test(item));
+  if (bad !== undefined)
+    throw new Error(`${name}: ${JSON.stringify(bad)} holds a line break or control character`);
+  return list;
 }

@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listContainerRecords } from '../../src/agent/containers.js';
 import { agentLayout } from '../../src/agent/layout.js';
 import { quickHash, writePolicy } from '../helpers/auth.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { assertNothingLeft, removeAllContainers } from './helpers/agent-rootfs.js';
+import { cleanUpAgentRoot } from './helpers/agent-rootfs.js';
 import { BERTH_BIN, type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
 import { busyboxLayout } from './helpers/busybox-image.js';
 import { type RunResult, run, runOk } from './helpers/run.js';
@@ -73,10 +72,7 @@ repositories:
 
   after(async () => {
     try {
-      const layout = agentLayout(root);
-      ids.push(...(await listContainerRecords(layout).catch(() => [])).map((record) => record.id));
-      await removeAllContainers(layout);
-      await assertNothingLeft(layout, ids);
+      await cleanUpAgentRoot(root, ids);
     } finally {
       await berth?.close();
       await removeDir(dir);

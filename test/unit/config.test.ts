@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { DISTRIBUTION_KEYS } from '../../src/config/distribution-keys.js';
 import { buildConfig, ConfigError, loadConfig } from '../../src/config/load.js';
 import { envName, KEYS } from '../../src/config/schema.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
@@ -113,6 +114,141 @@ describe('configuration', () => {
       /BERTH_HTTP_ADRR is not a Berth setting \(did you mean BERTH_HTTP_ADDR\?\)/,
     );
     assert.doesNotThrow(() => buildConfig({}, { BERTH_CONFIG: '/x.yml', OTHER: '1' }, 'c.yml'));
+  });
+
+  it('distribution sections Berth lacks stop start-up saying what to do instead, not "unknown key"', () => {
+    const cases: Array<[Record<string, unknown>, Record<string, string>, RegExp]> = [
+      [
+        { http: { tls: { certificate: '/c.pem', key: '/k.pem' } } },
+        {},
+        /c\.yml: http\.tls is not supported: .*terminate TLS in a reverse proxy .*Deploying/,
+      ],
+      [
+        { proxy: { remoteurl: 'https://registry-1.docker.io' } },
+        {},
+        /proxy is not supported: .* not part of Berth yet/,
+      ],
+      [{ notifications: { endpoints: [] } }, {}, /notifications is not supported: .*no webhooks yet/],
+      [
+        { storage: { s3: { bucket: 'b' } } },
+        {},
+        /storage\.s3 is not supported: .*yet; use storage\.filesystem/,
+      ],
+      [{ storage: { gcs: { bucket: 'b' } } }, {}, /storage\.gcs is not supported/],
+      [{ middleware: { storage: [{ name: 'cloudfront' }] } }, {}, /middleware is not supported/],
+      [
+        { storage: { maintenance: { readonly: { enabled: true } } } },
+        {},
+        /storage\.maintenance\.readonly is not supported: .*grants only pull/,
+      ],
+      [{ auth: { silly: { realm: 'r' } } }, {}, /auth\.silly is not supported: .*auth\.mode basic/],
+      [{ auth: { token: { signingalgorithms: ['EdDSA'] } } }, {}, /set auth\.token\.algorithm/],
+      [
+        { validation: { manifests: { urls: { allow: ['^https://'] } } } },
+        {},
+        /validation\.manifests\.urls is not/,
+      ],
+      [
+        {},
+        { BERTH_HTTP_TLS_CERTIFICATE: '/c.pem' },
+        /BERTH_HTTP_TLS_CERTIFICATE \(http\.tls\) is not supported/,
+      ],
+      [{}, { BERTH_PROXY_REMOTEURL: 'https://x' }, /BERTH_PROXY_REMOTEURL \(proxy\) is not supported/],
+      [
+        { storage: { cache: { blobdescriptor: 'redis' } } },
+        {},
+        /redis is not supported: .*use inmemory or none/,
+      ],
+      [{ storage: { driver: 'azure' } }, {}, /the azure driver is not part of this version of Berth yet/],
+    ];
+    for (const [document, env, message] of cases) {
+      assert.throws(
+        () => buildConfig(document, env, 'c.yml'),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          message.test(err.message) &&
+          !/unknown key|did you mean/.test(err.message),
+        String(message),
+      );
+    }
+  });
+
+  it('distribution settings Berth has no use for start with a warning that says why', () => {
+    const { warnings } = buildConfig(
+      {
+        loglevel: 'debug',
+        http: { host: 'https://registry.example.com', secret: 's' },
+        auth: { mode: 'basic', htpasswd: { realm: 'basic-realm', path: '/etc/htpasswd' } },
+        storage: { tag: { concurrencylimit: 8 }, cache: { blobdescriptorsize: 10000 } },
+        redis: { addrs: ['localhost:6379'] },
+      },
+      { BERTH_HEALTH_STORAGEDRIVER_ENABLED: 'true', REGISTRY_HTTP_ADDR: ':5000' },
+      'c.yml',
+    );
+    const text = warnings.join('\n');
+    assert.match(text, /c\.yml: loglevel is a distribution setting .*ignored \(use log\.level\)/);
+    assert.match(text, /http\.host .*ignored \(Berth answers with relative URLs/);
+    assert.match(text, /auth\.htpasswd\.realm .*ignored \(the Basic challenge uses auth\.basic\.realm\)/);
+    assert.match(text, /storage\.tag .*ignored/);
+    assert.match(text, /redis .*ignored \(Berth caches in process/);
+    assert.match(text, /BERTH_HEALTH_STORAGEDRIVER_ENABLED \(health\) .*ignored \(probe \/healthz/);
+    assert.match(
+      text,
+      /REGISTRY_HTTP_ADDR is distribution's name for a setting; Berth reads BERTH_HTTP_ADDR/,
+    );
+    assert.equal(warnings.length, 9, text);
+  });
+
+  it('accounts named while auth.mode is none start with a warning that nobody has to log in', () => {
+    const { warnings } = buildConfig({ auth: { htpasswd: { path: '/etc/htpasswd' } } }, {}, 'c.yml');
+    assert.match(warnings.join('\n'), /c\.yml: auth\.mode is none, so nobody is asked to log in/);
+  });
+
+  it('no distribution entry covers a key or section of Berth (it would hide it)', () => {
+    const berthKeys = KEYS.flatMap((spec) => {
+      const parts = spec.key.split('.');
+      return parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+    });
+    for (const entry of DISTRIBUTION_KEYS) {
+      const hidden = berthKeys.filter((key) => key === entry.key || key.startsWith(`${entry.key}.`));
+      assert.deepEqual(hidden, [], entry.key);
+      assert.ok(!KEYS.some((spec) => entry.key.startsWith(`${spec.key}.`)), `${entry.key} is reachable`);
+    }
+  });
+
+  it('environment variables: BERTH_PORT and friends say what to set, agent variables are accepted', () => {
+    assert.throws(
+      () => buildConfig({}, { BERTH_PORT: '5001' }, 'c.yml'),
+      /environment variable BERTH_PORT is not a Berth setting: the port is part of the listen address: set BERTH_HTTP_ADDR=:5001/,
+    );
+    assert.throws(
+      () => buildConfig({}, { BERTH_DATA_DIR: '/srv/berth' }, 'c.yml'),
+      /set BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY=\/srv\/berth/,
+    );
+    assert.doesNotThrow(() => buildConfig({}, { BERTH_AGENT_ROOT: '/var/lib/a', BERTH_DEBUG: '1' }, 'c.yml'));
+  });
+
+  it('http.headers: a clear format error, from the environment (JSON) and from YAML', () => {
+    const cases: Array<[Record<string, unknown>, Record<string, string>, RegExp]> = [
+      [
+        {},
+        { BERTH_HTTP_HEADERS: 'X-Frame-Options: DENY' },
+        /BERTH_HTTP_HEADERS \(http\.headers\): expected JSON mapping header names to lists of values, such as \{"X-Frame-Options":\["DENY"\]\}, got "X-Frame-Options: DENY"/,
+      ],
+      [{}, { BERTH_HTTP_HEADERS: '["DENY"]' }, /expected a map of header name to a list of values, got/],
+      [
+        { http: { headers: { 'Bad Name': ['x'] } } },
+        {},
+        /http\.headers: "Bad Name" is not a valid header name/,
+      ],
+      [{ http: { headers: { 'X-A': 5 } } }, {}, /http\.headers: X-A: expected a list of strings, got 5/],
+      [{ http: { headers: { 'X-A': ['a\r\nSet-Cookie: x'] } } }, {}, /X-A: .* holds a line break/],
+    ];
+    for (const [document, env, message] of cases) {
+      assert.throws(() => buildConfig(document, env, 'c.yml'), message);
+    }
+    const { config } = buildConfig({}, { BERTH_HTTP_HEADERS: '{"X-Frame-Options":["DENY"],"X-B":"1"}' }, 'c');
+    assert.deepEqual(config.http.headers, { 'X-Frame-Options': ['DENY'], 'X-B': ['1'] });
   });
 
   it('a missing file or invalid YAML is a ConfigError naming the file', async () => {

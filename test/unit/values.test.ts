@@ -29,7 +29,10 @@ describe('config value formats', () => {
     assert.deepEqual(parseAddress(':5000'), { host: '', port: 5000 });
     assert.deepEqual(parseAddress('[::1]:5001'), { host: '::1', port: 5001 });
     assert.deepEqual(parseAddress('localhost:0'), { host: 'localhost', port: 0 });
-    for (const bad of ['5000', 'host:', 'host:99999', 'a:b:c', '', 42])
+    for (const bad of ['5000', 'host:', 'a:b:c', '', 42, ':http'])
       assert.throws(() => parseAddress(bad), /host:port/);
+    for (const outOfRange of ['host:99999', ':65536', '[::1]:1000000'])
+      assert.throws(() => parseAddress(outOfRange), /port \d+ is out of range: ports go from 1 to 65535/);
+    assert.deepEqual(parseAddress(':65535'), { host: '', port: 65535 });
   });
 });

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { chmod, copyFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { leftoverCgroups } from '../../../src/agent/cgroups.js';
+import { listContainerRecords } from '../../../src/agent/containers.js';
 import type { ImageConfig } from '../../../src/agent/image.js';
-import type { AgentLayout } from '../../../src/agent/layout.js';
+import { type AgentLayout, agentLayout } from '../../../src/agent/layout.js';
 import { removeContainer } from '../../../src/agent/lifecycle.js';
 import { networkLeftovers } from '../../../src/agent/network.js';
 import { mountsUnder, unmountContainerDir } from '../../../src/agent/rootfs-mount.js';
@@ -96,4 +97,15 @@ export async function assertNothingLeft(layout: AgentLayout, ids: string[]): Pro
   assert.deepEqual(await mountsUnder(layout.root), [], 'nothing is mounted under the agent root');
   for (const id of ids) assert.deepEqual(await leftoverCgroups(id), [], `no cgroup remains for ${id}`);
   assert.deepEqual(await readdir(layout.containers).catch(() => []), [], 'no container directory remains');
+}
+
+/**
+ * Removes every container under the agent root `root`, then fails when anything of them, or
+ * of the earlier containers `ids`, is left on the host.
+ */
+export async function cleanUpAgentRoot(root: string, ids: string[] = []): Promise<void> {
+  const layout = agentLayout(root);
+  const records = await listContainerRecords(layout).catch(() => []);
+  await removeAllContainers(layout);
+  await assertNothingLeft(layout, [...ids, ...records.map((record) => record.id)]);
 }
