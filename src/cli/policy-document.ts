@@ -1,19 +1,14 @@
 /**
- * Editing the policy file for the account commands. The file is edited as a YAML document,
- * not re-serialised from parsed data, so the operator's comments, ordering and quoting
- * survive. Every save re-validates the whole result with the server's own parser, so the CLI
- * never writes a file the server would refuse, and replaces the file atomically (temp file,
- * fsync, rename), so a server reloading it never sees half of it.
+ * Changing the policy file as a YAML document, not re-serialised from parsed data, so the
+ * operator's comments, ordering and quoting survive an edit. These functions change the
+ * document only; `policy-file.ts` reads, locks, checks and writes it.
  */
-import { mkdir, readFile, realpath } from 'node:fs/promises';
-import * as path from 'node:path';
-import { type Document, isMap, isScalar, isSeq, parseDocument, YAMLMap } from 'yaml';
-import { type Policy, PolicyError, parsePolicy } from '../auth/policy.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { type Document, isMap, isScalar, isSeq, YAMLMap, type YAMLSeq } from 'yaml';
+import { ACCOUNT_NAME, PolicyError } from '../auth/policy.js';
 import { CliError } from './io.js';
 
 /** The top-level sections whose entries the commands add and remove. */
-export type Section = 'users' | 'robots';
+export type Section = 'users' | 'teams' | 'robots';
 
 /** A policy file open for editing. */
 export interface PolicyFile {
@@ -22,49 +17,13 @@ export interface PolicyFile {
   document: Document;
 }
 
-/** What a new policy file starts as: empty sections, each saying what it is for. */
-export const POLICY_SKELETON = `# Berth access policy: who may log in and what they may do.
-# Getting started: "Private registry in 5 minutes" in Berth's README.
-# berth user ... and berth robot ... edit this file and keep its comments.
-
-# Users log in with a name and password (a bcrypt hash: berth user add / berth user passwd).
-users: {}
-
-# Teams: a name and its members, for use in repository rules.
-teams: {}
-
-# Robot accounts for automation log in as robot$NAME with a secret (berth robot add).
-robots: {}
-
-# Repository rules: the first rule whose match fits a repository decides; no match, no access.
-#   - match: "team-a/**"
-#     teams: { team-a: [pull, push] }
-#     authenticated: [pull]
-repositories: []
-`;
-
-/** Opens `file` for editing; a missing file starts from POLICY_SKELETON. */
-export async function loadPolicyFile(file: string): Promise<PolicyFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new CliError(`cannot read policy file ${file}: ${(err as Error).message}`);
-    text = POLICY_SKELETON;
-  }
-  const document = parseDocument(text);
-  const problem = document.errors[0];
-  if (problem) throw new PolicyError(`${file}: not valid YAML: ${problem.message}`);
-  return { file, document };
-}
-
-/** Validates the edited document as the server would, then atomically replaces the file (mode 0600). */
-export async function savePolicyFile(policy: PolicyFile): Promise<Policy> {
-  const text = policy.document.toString();
-  const parsed = parsePolicy(text, policy.file);
-  await writeAtomically(await resolveTarget(policy.file), text);
-  return parsed;
+/** `name` if it is a valid user, team or robot name; otherwise a CliError saying what is. */
+export function accountName(name: string, kind: 'user' | 'team' | 'robot'): string {
+  if (!ACCOUNT_NAME.test(name))
+    throw new CliError(
+      `invalid ${kind} name "${name}": use lower-case letters, digits and . _ - between them`,
+    );
+  return name;
 }
 
 /** The entry `name` of `section` (a mapping), or undefined when there is none. */
@@ -86,8 +45,10 @@ export function hasEntry(policy: PolicyFile, section: Section, name: string): bo
 /** Adds or replaces the entry `name` of `section` with `value`, creating the section if needed. */
 export function setEntry(policy: PolicyFile, section: Section, name: string, value: object): void {
   const entry = policy.document.createNode(value);
-  // New entries are block style, so a multi-line entry does not end up on one flow line.
+  // New mappings are block style, so a multi-line entry does not end up on one flow line;
+  // a team's member list reads best on one line.
   if (isMap(entry)) entry.flow = false;
+  if (isSeq(entry)) entry.flow = true;
   sectionMap(policy, section).set(name, entry);
 }
 
@@ -97,22 +58,53 @@ export function deleteEntry(policy: PolicyFile, section: Section, name: string):
   return isMap(entries) && entries.delete(name);
 }
 
+/** The member list of team `name`, or undefined when there is no such team. */
+export function teamMembers(policy: PolicyFile, name: string): YAMLSeq | undefined {
+  const teams = policy.document.get('teams', true);
+  if (!isMap(teams) || !teams.has(name)) return undefined;
+  const members = teams.get(name, true);
+  if (isSeq(members)) return members;
+  // `dev:` with nothing after it is an empty team.
+  if (isScalar(members) && members.value === null) {
+    setEntry(policy, 'teams', name, []);
+    return teamMembers(policy, name);
+  }
+  throw new PolicyError(`${policy.file}: teams.${name}: expected a list of user names`);
+}
+
+/** Whether `members` lists `user`. */
+export function hasMember(members: YAMLSeq, user: string): boolean {
+  return members.items.some((member) => isScalar(member) && member.value === user);
+}
+
+/** Takes `user` out of `members`; returns whether it was there. */
+export function removeMember(members: YAMLSeq, user: string): boolean {
+  const before = members.items.length;
+  members.items = members.items.filter((member) => !(isScalar(member) && member.value === user));
+  return members.items.length < before;
+}
+
 /** Takes `user` out of every team's member list and every repository rule's `users` map. */
 export function removeUserReferences(policy: PolicyFile, user: string): void {
   const teams = policy.document.get('teams', true);
   if (isMap(teams)) {
-    for (const team of teams.items) {
-      if (!isSeq(team.value)) continue;
-      team.value.items = team.value.items.filter((member) => !(isScalar(member) && member.value === user));
-    }
+    for (const team of teams.items) if (isSeq(team.value)) removeMember(team.value, user);
   }
+  removeFromRules(policy, 'users', user);
+}
+
+/** Takes team `team` out of every repository rule's `teams` map. */
+export function removeTeamReferences(policy: PolicyFile, team: string): void {
+  removeFromRules(policy, 'teams', team);
+}
+
+function removeFromRules(policy: PolicyFile, key: 'users' | 'teams', name: string): void {
   const rules = policy.document.get('repositories', true);
-  if (isSeq(rules)) {
-    for (const rule of rules.items) {
-      if (!isMap(rule)) continue;
-      const users = rule.get('users', true);
-      if (isMap(users)) users.delete(user);
-    }
+  if (!isSeq(rules)) return;
+  for (const rule of rules.items) {
+    if (!isMap(rule)) continue;
+    const grants = rule.get(key, true);
+    if (isMap(grants)) grants.delete(name);
   }
 }
 
@@ -133,24 +125,4 @@ function sectionMap(policy: PolicyFile, section: Section): YAMLMap {
   }
   policy.document.set(section, created);
   return created;
-}
-
-/** The file to replace: through a symlink to its target, so the link stays a link. */
-async function resolveTarget(file: string): Promise<string> {
-  try {
-    return await realpath(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path.resolve(file);
-    throw new CliError(`cannot resolve policy file ${file}: ${(err as Error).message}`);
-  }
-}
-
-/** Replaces `target` with `text` atomically, mode 0600 (the file holds password hashes). */
-async function writeAtomically(target: string, text: string): Promise<void> {
-  try {
-    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(target, text, 0o600);
-  } catch (err) {
-    throw new CliError(`cannot write policy file ${target}: ${(err as Error).message}`);
-  }
 }

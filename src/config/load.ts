@@ -130,7 +130,8 @@ function suggestion(key: string, candidates: string[] = [...KNOWN, ...SECTIONS])
   return best ? ` (did you mean ${best}?)` : '';
 }
 
-function editDistance(a: string, b: string): number {
+/** The Levenshtein distance of `a` and `b`: how many one-character edits turn one into the other. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
