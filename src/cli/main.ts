@@ -7,11 +7,15 @@
 import { PolicyError } from '../auth/policy-error.js';
 import { ConfigError } from '../config/load.js';
 import { didYouMean, GROUPS, groupNamed, groupUsage, topUsage } from './help.js';
-import { CliError, HelpRequest, processIo } from './io.js';
+import { CliError, HelpRequest, processIo, type TextOut } from './io.js';
 import { berthVersion } from './version.js';
 
 /** Runs the CLI with `args` (without node and script); resolves with the exit code. */
-export async function main(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function main(
+  args: string[],
+  out: TextOut = process.stdout,
+  err: TextOut = process.stderr,
+): Promise<number> {
   try {
     return await dispatch(args, out, err);
   } catch (error) {
@@ -31,11 +35,7 @@ export async function main(args: string[], out = process.stdout, err = process.s
   }
 }
 
-async function dispatch(
-  args: string[],
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): Promise<number> {
+async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<number> {
   const [command, ...rest] = args;
   const io = processIo(out, err);
   // Each command loads only its own modules: `berth agent run` should not pay for Koa.

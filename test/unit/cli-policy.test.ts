@@ -2,33 +2,17 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { PolicyError, parsePolicy } from '../../src/auth/policy.js';
 import { CATALOG } from '../../src/auth/scopes.js';
 import { verifyPassword, verifyRobotSecret } from '../../src/auth/secrets.js';
-import { CliError, type CliIo } from '../../src/cli/io.js';
+import { CliError } from '../../src/cli/io.js';
 import { parseExpiresIn, robotCommand } from '../../src/cli/robot.js';
 import { tokenCommand } from '../../src/cli/token.js';
 import { userCommand } from '../../src/cli/user.js';
+import { fakeIo, NOW } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
-
-const NOW = Date.parse('2026-06-01T12:00:00Z');
-
-/** An io whose stdin holds `input` and whose output is collected. */
-function fakeIo(input = '', env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdin: Readable.from([Buffer.from(input)]),
-    stdout: { write: (text: string) => out.push(text) },
-    stderr: { write: (text: string) => err.push(text) },
-    env,
-    now: () => NOW,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 async function loadPolicy(file: string) {
   return parsePolicy(await readFile(file, 'utf8'), file);
