@@ -10,9 +10,8 @@ import { type CliIo, onePositional, parseCommandArgs } from './io.js';
 
 /** Runs `berth config SUBCOMMAND ...` (`args` without `config`); resolves with the exit code. */
 export async function configCommand(args: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = args;
   // `check` is the only subcommand.
-  const { usage } = pickSubcommand(groupNamed('config'), name);
+  const { usage, rest } = pickSubcommand(groupNamed('config'), args);
   const file = onePositional(parseCommandArgs(rest, {}, usage), usage);
   const { config, warnings } = await loadConfig(file, io.env);
   for (const warning of warnings) io.stdout.write(`warning: ${warning}\n`);

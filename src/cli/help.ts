@@ -175,13 +175,15 @@ export function groupNamed(name: string): CommandGroup {
 }
 
 /**
- * The subcommand of `group` that `name` calls, and its usage text. No name, `help`, `-h` or
- * `--help` asks for the group's usage; an unknown name is a usage error suggesting the nearest.
+ * The subcommand of `group` that `args` (the words after the group) call, its usage text and
+ * its own arguments. No name, `help`, `-h` or `--help` asks for the group's usage; an unknown
+ * name is a usage error suggesting the nearest.
  */
 export function pickSubcommand(
   group: CommandGroup,
-  name: string | undefined,
-): { sub: CommandHelp; usage: string } {
+  args: string[],
+): { sub: CommandHelp; usage: string; rest: string[] } {
+  const [name, ...rest] = args;
   if (name === undefined)
     throw new CliError(`missing ${group.name} command\n\n${groupUsage(group).trimEnd()}`);
   if (name === 'help' || name === '-h' || name === '--help') throw new HelpRequest(groupUsage(group));
@@ -192,7 +194,7 @@ export function pickSubcommand(
       `unknown ${group.name} command "${name}"${didYouMean(name, names)}\n\n${groupUsage(group).trimEnd()}`,
     );
   }
-  return { sub, usage: subcommandUsage(group, sub) };
+  return { sub, usage: subcommandUsage(group, sub), rest };
 }
 
 /** ` (did you mean NAME?)` when one of `candidates` is a likely typo of `word`, else ''. */

@@ -16,7 +16,7 @@ import { checkPolicy } from '../auth/policy-check.js';
 import { type FileOwner, writeFileAtomic } from '../fs/atomic-write.js';
 import { withLockFile } from '../fs/lock-file.js';
 import { CliError, type TextOut } from './io.js';
-import type { PolicyFile } from './policy-document.js';
+import { deleteEntry, type PolicyFile } from './policy-document.js';
 
 /** What a new policy file starts as: empty sections, each saying what it is for. */
 export const POLICY_SKELETON = `# Berth access policy: who may log in and what they may do.
@@ -90,6 +90,25 @@ export async function editPolicyFile<T>(
     if (err instanceof CliError || err instanceof PolicyError) throw err;
     throw new CliError(`cannot edit policy file ${file}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * `berth user|team|robot rm NAME`: removes the entry `name` of the `kind`'s section and, with
+ * `dropReferences`, what refers to it; a missing entry is refused. Says so on `out`.
+ */
+export async function removeEntryFromFile(
+  file: string,
+  kind: 'user' | 'team' | 'robot',
+  name: string,
+  io: { stdout: TextOut; stderr: TextOut },
+  dropReferences: (policy: PolicyFile) => void = () => {},
+): Promise<number> {
+  await editPolicyFile(file, io.stderr, (policy) => {
+    if (!deleteEntry(policy, `${kind}s`, name)) throw new CliError(`no ${kind} ${name} in ${file}`);
+    dropReferences(policy);
+  });
+  io.stdout.write(`removed ${kind} ${name} from ${file}\n`);
+  return 0;
 }
 
 /** The file to replace: through a symlink to its target, so the link stays a link. */

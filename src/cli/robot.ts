@@ -15,14 +15,13 @@ import {
   parseCommandArgs,
   policyPath,
 } from './io.js';
-import { accountName, deleteEntry, hasEntry, setEntry } from './policy-document.js';
-import { editPolicyFile, readPolicy } from './policy-file.js';
+import { accountName, hasEntry, setEntry } from './policy-document.js';
+import { editPolicyFile, readPolicy, removeEntryFromFile } from './policy-file.js';
 import { printTable } from './table.js';
 
 /** Runs `berth robot SUBCOMMAND ...` (`args` without `robot`); resolves with the exit code. */
 export async function robotCommand(args: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = args;
-  const { sub, usage } = pickSubcommand(groupNamed('robot'), name);
+  const { sub, usage, rest } = pickSubcommand(groupNamed('robot'), args);
   switch (sub.name) {
     case 'add': {
       const options = {
@@ -96,14 +95,9 @@ async function robotAdd(parsed: ParsedArgs, usage: string, io: CliIo): Promise<n
   return 0;
 }
 
-async function robotRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+function robotRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
   const name = robotName(parsed, usage);
-  const file = policyPath(parsed, io.env, usage);
-  await editPolicyFile(file, io.stderr, (policy) => {
-    if (!deleteEntry(policy, 'robots', name)) throw new CliError(`no robot ${name} in ${file}`);
-  });
-  io.stdout.write(`removed robot ${name} from ${file}\n`);
-  return 0;
+  return removeEntryFromFile(policyPath(parsed, io.env, usage), 'robot', name, io);
 }
 
 async function robotList(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {

@@ -15,7 +15,6 @@ import {
 } from './io.js';
 import {
   accountName,
-  deleteEntry,
   hasEntry,
   hasMember,
   type PolicyFile,
@@ -24,13 +23,12 @@ import {
   setEntry,
   teamMembers,
 } from './policy-document.js';
-import { editPolicyFile, readPolicy } from './policy-file.js';
+import { editPolicyFile, readPolicy, removeEntryFromFile } from './policy-file.js';
 import { printTable } from './table.js';
 
 /** Runs `berth team SUBCOMMAND ...` (`args` without `team`); resolves with the exit code. */
 export async function teamCommand(args: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = args;
-  const { sub, usage } = pickSubcommand(groupNamed('team'), name);
+  const { sub, usage, rest } = pickSubcommand(groupNamed('team'), args);
   const users = { type: 'string', multiple: true } as const;
   switch (sub.name) {
     case 'add':
@@ -56,15 +54,11 @@ async function teamAdd(parsed: ParsedArgs, usage: string, io: CliIo): Promise<nu
   return 0;
 }
 
-async function teamRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+function teamRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
   const team = teamName(parsed, usage);
-  const file = policyPath(parsed, io.env, usage);
-  await editPolicyFile(file, io.stderr, (policy) => {
-    if (!deleteEntry(policy, 'teams', team)) throw new CliError(`no team ${team} in ${file}`);
-    removeTeamReferences(policy, team);
-  });
-  io.stdout.write(`removed team ${team} from ${file}\n`);
-  return 0;
+  return removeEntryFromFile(policyPath(parsed, io.env, usage), 'team', team, io, (policy) =>
+    removeTeamReferences(policy, team),
+  );
 }
 
 async function teamList(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {

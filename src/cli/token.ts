@@ -8,9 +8,8 @@ import { decodeJwt, summarizeClaims } from './jwt-decode.js';
 
 /** Runs `berth token SUBCOMMAND ...` (`args` without `token`); resolves with the exit code. */
 export async function tokenCommand(args: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = args;
   // `inspect` is the only subcommand.
-  const { usage } = pickSubcommand(groupNamed('token'), name);
+  const { usage, rest } = pickSubcommand(groupNamed('token'), args);
   const parsed = parseCommandArgs(rest, {}, usage);
   if (parsed.values.policy !== undefined) throw new CliError(`token inspect takes no --policy\n${usage}`);
   const argument = onePositional(parsed, usage);

@@ -16,20 +16,18 @@ import {
 import { readNewPassword } from './password.js';
 import {
   accountName,
-  deleteEntry,
   getEntry,
   hasEntry,
   type PolicyFile,
   removeUserReferences,
   setEntry,
 } from './policy-document.js';
-import { editPolicyFile, loadPolicyFile, readPolicy } from './policy-file.js';
+import { editPolicyFile, loadPolicyFile, readPolicy, removeEntryFromFile } from './policy-file.js';
 import { printTable } from './table.js';
 
 /** Runs `berth user SUBCOMMAND ...` (`args` without `user`); resolves with the exit code. */
 export async function userCommand(args: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = args;
-  const { sub, usage } = pickSubcommand(groupNamed('user'), name);
+  const { sub, usage, rest } = pickSubcommand(groupNamed('user'), args);
   const passwordOption = { 'password-stdin': { type: 'boolean' } } as const;
   switch (sub.name) {
     case 'add':
@@ -84,15 +82,11 @@ async function userPasswd(parsed: ParsedArgs, usage: string, io: CliIo): Promise
   return 0;
 }
 
-async function userRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+function userRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
   const name = userName(parsed, usage);
-  const file = policyPath(parsed, io.env, usage);
-  await editPolicyFile(file, io.stderr, (policy) => {
-    if (!deleteEntry(policy, 'users', name)) throw new CliError(`no user ${name} in ${file}`);
-    removeUserReferences(policy, name);
-  });
-  io.stdout.write(`removed user ${name} from ${file}\n`);
-  return 0;
+  return removeEntryFromFile(policyPath(parsed, io.env, usage), 'user', name, io, (policy) =>
+    removeUserReferences(policy, name),
+  );
 }
 
 async function userList(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
