@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from '../fs/lock-file.js';
 import type { AgentLayout } from './layout.js';
 
 /** Marks a pull as in progress; call the returned function when it ends, however it ends. */
@@ -26,15 +27,4 @@ export async function pullsInProgress(layout: AgentLayout): Promise<number> {
     else await rm(join(layout.pulls, name), { force: true });
   }
   return live;
-}
-
-/** Whether process `pid` exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -95,12 +95,12 @@ export function parsePolicy(text: string, source: string): Policy {
   const at = (path: string) => `${source}: ${path}`;
   const root = mapping(document, source);
   onlyKeys(root, ['users', 'teams', 'robots', 'repositories'], source);
-  return {
-    users: parseUsers(root.users, at),
-    teams: parseTeams(root.teams, at),
-    robots: parseRobots(root.robots, at),
-    repositories: parseRules(root.repositories, at),
-  };
+  const users = parseUsers(root.users, at);
+  const teams = parseTeams(root.teams, at);
+  const robots = parseRobots(root.robots, at);
+  const repositories = parseRules(root.repositories, at);
+  requireDefinedTeams(repositories, teams, at);
+  return { users, teams, robots, repositories };
 }
 
 type Locate = (path: string) => string;
@@ -203,6 +203,19 @@ function parseRules(node: unknown, at: Locate): RepositoryRule[] {
       users: actionMap(entry.users, `${where}.users`),
       teams: actionMap(entry.teams, `${where}.teams`),
     };
+  });
+}
+
+/** A rule naming a team nobody defined is a typo that would silently grant nothing. */
+function requireDefinedTeams(rules: RepositoryRule[], teams: Map<string, string[]>, at: Locate): void {
+  rules.forEach((rule, i) => {
+    for (const team of rule.teams.keys()) {
+      if (teams.has(team)) continue;
+      const defined = teams.size > 0 ? ` (defined: ${[...teams.keys()].join(', ')})` : '';
+      throw new PolicyError(
+        `${at(`repositories[${i}].teams.${team}`)}: no team ${team} under teams${defined}; add it with berth team add ${team}`,
+      );
+    }
   });
 }
 

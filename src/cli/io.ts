@@ -42,6 +42,14 @@ export class CliError extends Error {
   }
 }
 
+/** `-h` or `--help` was given: `berth` prints `usage` on standard output and exits 0. */
+export class HelpRequest extends CliError {
+  constructor(usage: string) {
+    super(usage, 0);
+    this.name = 'HelpRequest';
+  }
+}
+
 /** Option specs in node:util parseArgs form. */
 type OptionSpecs = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -52,11 +60,11 @@ export interface ParsedArgs {
 }
 
 /**
- * Parses `args` against `options`, always accepting `--policy FILE`; an unknown option or a
- * missing value becomes a CliError that repeats `usage`.
+ * Parses `args` against `options`, always accepting `--policy FILE`; `-h`/`--help` asks for
+ * `usage`, and an unknown option or a missing value becomes a CliError that repeats it.
  */
 export function parseCommandArgs(args: string[], options: OptionSpecs, usage: string): ParsedArgs {
-  if (args.includes('-h') || args.includes('--help')) throw new CliError(usage);
+  if (args.includes('-h') || args.includes('--help')) throw new HelpRequest(usage);
   try {
     const parsed = parseArgs({
       args,
@@ -81,12 +89,13 @@ export function policyPath(parsed: ParsedArgs, env: NodeJS.ProcessEnv, usage: st
 /** Exactly one positional argument (a name or a token), or a usage error. */
 export function onePositional(parsed: ParsedArgs, usage: string): string {
   const [first, ...extra] = parsed.positionals;
-  if (first === undefined || first === '') throw new CliError(usage);
-  if (extra.length > 0) throw new CliError(`unexpected argument "${extra[0]}"\n${usage}`);
+  if (first === undefined || first === '') throw new CliError(`missing argument\n${usage}`);
+  noPositionals({ values: {}, positionals: extra }, usage);
   return first;
 }
 
-/** Whether a subcommand position holds nothing or asks for help, so usage is the answer. */
-export function isHelp(sub: string | undefined): boolean {
-  return sub === undefined || sub === '-h' || sub === '--help' || sub === 'help';
+/** No positional arguments (a listing), or a usage error. */
+export function noPositionals(parsed: ParsedArgs, usage: string): void {
+  const [extra] = parsed.positionals;
+  if (extra !== undefined) throw new CliError(`unexpected argument "${extra}"\n${usage}`);
 }

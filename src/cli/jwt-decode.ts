@@ -2,6 +2,7 @@
  * Decoding a JWT without verifying it, for `berth token inspect`: a debugging aid that shows
  * what a token claims, not whether to believe it.
  */
+import { CATALOG } from '../auth/scopes.js';
 
 /** The decoded parts of a JWT. */
 export interface DecodedJwt {
@@ -21,6 +22,11 @@ export interface TokenSummary {
   expired: boolean;
   /** The `access` claim as scopes: `repository:team-a/app:pull,push`. */
   access: string[];
+  /**
+   * What `GET /v2/_catalog` lists with this token: `all` repositories when it carries
+   * `registry:catalog:*`, otherwise `filtered` to those the subject may pull.
+   */
+  catalog: 'all' | 'filtered';
 }
 
 const PART = /^[A-Za-z0-9_-]+$/;
@@ -50,7 +56,14 @@ export function summarizeClaims(claims: Record<string, unknown>, now: number): T
     expiresAt: isoTime(exp),
     expired: typeof exp === 'number' && exp * 1000 <= now,
     access: Array.isArray(claims.access) ? claims.access.map(formatAccess) : [],
+    catalog: Array.isArray(claims.access) && claims.access.some(grantsCatalog) ? 'all' : 'filtered',
   };
+}
+
+/** Whether an access entry is the catalog with every action, as the registry requires. */
+function grantsCatalog(entry: unknown): boolean {
+  const { type, name, actions } = (entry ?? {}) as Record<string, unknown>;
+  return type === CATALOG.type && name === CATALOG.name && Array.isArray(actions) && actions.includes('*');
 }
 
 function jsonPart(part: string, name: string): Record<string, unknown> {

@@ -1,79 +1,30 @@
 /**
  * The `berth` command line: dispatches to subcommands and turns their failures into a clear
- * message instead of a stack trace: exit code 1 for usage errors and refusals, 2 for an
- * invalid configuration or policy file.
+ * message instead of a stack trace: exit code 0 for help asked for (on stdout), 1 for usage
+ * errors and refusals (on stderr, with the usage), 2 for an invalid configuration or policy
+ * file.
  */
 import { PolicyError } from '../auth/policy-error.js';
-import { ConfigError, loadConfig } from '../config/load.js';
-import { CliError, processIo } from './io.js';
+import { ConfigError } from '../config/load.js';
+import { didYouMean, GROUPS, groupNamed, groupUsage, topUsage } from './help.js';
+import { CliError, HelpRequest, processIo, type TextOut } from './io.js';
 import { berthVersion } from './version.js';
 
-const USAGE = `Usage: berth <command> [options]
-
-Commands:
-  serve [--config FILE]     Run the registry (default: 0.0.0.0:5000, data in ./data).
-                            FILE may also come from BERTH_CONFIG; BERTH_* variables
-                            override single keys (BERTH_HTTP_ADDR=127.0.0.1:5001).
-  config check FILE         Validate a configuration file (and BERTH_* overrides)
-                            without starting anything.
-  user add NAME [--admin] [--password-stdin]
-                            Add a user to the policy file; asks for the password
-                            twice (or reads one line from stdin).
-  user passwd NAME [--password-stdin]
-                            Change a user's password.
-  user rm NAME              Remove a user, also from teams and repository rules.
-  robot add NAME --scope repository:PATTERN:ACTIONS [--scope ...]
-            [--expires 90d] [--description TEXT]
-                            Add a robot account; prints its secret once.
-  robot rm NAME             Remove a robot account.
-  robot ls                  List robot accounts with their scopes and expiry.
-                            user and robot commands edit the policy file given
-                            with --policy FILE or BERTH_AUTH_POLICY.
-  token inspect TOKEN|-     Decode a registry token without verifying it.
-  agent <command>           Pull images and run them as containers with runc
-                            (berth agent --help lists its commands).
-
-Options:
-  -h, --help                Show this help.
-  -v, --version             Print the version.
-`;
-
 /** Runs the CLI with `args` (without node and script); resolves with the exit code. */
-export async function main(args: string[], out = process.stdout, err = process.stderr): Promise<number> {
-  const [command, ...rest] = args;
+export async function main(
+  args: string[],
+  out: TextOut = process.stdout,
+  err: TextOut = process.stderr,
+): Promise<number> {
   try {
-    switch (command) {
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        out.write(USAGE);
-        return command === undefined ? 1 : 0;
-      case '-v':
-      case '--version':
-      case 'version':
-        out.write(`berth ${berthVersion()}\n`);
-        return 0;
-      case 'serve':
-        // Each command loads only its own modules: `berth agent run` should not pay for Koa.
-        return await (await import('./serve.js')).serve(configOption(rest));
-      case 'config':
-        return await configCommand(rest, out);
-      case 'user':
-        return await (await import('./user.js')).userCommand(rest, processIo(out, err));
-      case 'robot':
-        return await (await import('./robot.js')).robotCommand(rest, processIo(out, err));
-      case 'token':
-        return await (await import('./token.js')).tokenCommand(rest, processIo(out, err));
-      case 'agent':
-        return await (await import('../agent/cli.js')).agentCommand(rest, processIo(out, err));
-      default:
-        err.write(`berth: unknown command "${command}"\n\n${USAGE}`);
-        return 1;
-    }
+    return await dispatch(args, out, err);
   } catch (error) {
+    if (error instanceof HelpRequest) {
+      out.write(error.message.endsWith('\n') ? error.message : `${error.message}\n`);
+      return 0;
+    }
     if (error instanceof CliError) {
-      err.write(`berth: ${error.message}\n`);
+      err.write(`berth: ${error.message.trimEnd()}\n`);
       return error.exitCode;
     }
     if (error instanceof ConfigError || error instanceof PolicyError) {
@@ -84,29 +35,61 @@ export async function main(args: string[], out = process.stdout, err = process.s
   }
 }
 
+async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<number> {
+  const [command, ...rest] = args;
+  const io = processIo(out, err);
+  // Each command loads only its own modules: `berth agent run` should not pay for Koa.
+  switch (command) {
+    case undefined:
+      throw new CliError(`missing command\n\n${topUsage().trimEnd()}`);
+    case '-h':
+    case '--help':
+      throw new HelpRequest(topUsage());
+    case 'help':
+      // `berth help user add` is `berth user add --help`.
+      return dispatch([...rest, '--help'], out, err);
+    case '-v':
+    case '--version':
+    case 'version':
+      out.write(`berth ${berthVersion()}\n`);
+      return 0;
+    case 'serve':
+      return await (await import('./serve.js')).serve(configOption(rest));
+    case 'config':
+      return await (await import('./config-check.js')).configCommand(rest, io);
+    case 'user':
+      return await (await import('./user.js')).userCommand(rest, io);
+    case 'team':
+      return await (await import('./team.js')).teamCommand(rest, io);
+    case 'robot':
+      return await (await import('./robot.js')).robotCommand(rest, io);
+    case 'token':
+      return await (await import('./token.js')).tokenCommand(rest, io);
+    case 'agent':
+      return await (await import('../agent/cli.js')).agentCommand(rest, io);
+    default: {
+      const names = [...GROUPS.map((group) => group.name), 'help', 'version'];
+      throw new CliError(
+        `unknown command "${command}"${didYouMean(command, names)}\n\n${topUsage().trimEnd()}`,
+      );
+    }
+  }
+}
+
 function configOption(args: string[]): string | undefined {
+  const usage = groupUsage(groupNamed('serve'));
   let file = process.env.BERTH_CONFIG || undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
+    if (arg === '-h' || arg === '--help') throw new HelpRequest(usage);
     if (arg === '--config' || arg === '-c') {
       file = args[++i];
-      if (!file) throw new CliError('--config needs a file name');
+      if (!file) throw new CliError(`--config needs a file name\n${usage}`);
     } else if (arg.startsWith('--config=')) {
       file = arg.slice('--config='.length);
-    } else if (arg === '-h' || arg === '--help') {
-      throw new CliError(`usage: berth serve [--config FILE]`);
     } else {
-      throw new CliError(`serve: unexpected argument "${arg}"`);
+      throw new CliError(`serve: unexpected argument "${arg}"\n${usage}`);
     }
   }
   return file;
-}
-
-async function configCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
-  const [sub, file, ...extra] = args;
-  if (sub !== 'check' || !file || extra.length > 0) throw new CliError('usage: berth config check FILE');
-  const { warnings } = await loadConfig(file, process.env);
-  for (const warning of warnings) out.write(`warning: ${warning}\n`);
-  out.write(`${file}: configuration is valid\n`);
-  return 0;
 }

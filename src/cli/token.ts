@@ -2,18 +2,17 @@
  * `berth token inspect TOKEN`: shows what a registry token says (header, claims, and a
  * summary with readable times and the access it grants) without verifying its signature.
  */
-import { CliError, type CliIo, isHelp, onePositional, parseCommandArgs } from './io.js';
+import { groupNamed, pickSubcommand } from './help.js';
+import { CliError, type CliIo, onePositional, parseCommandArgs } from './io.js';
 import { decodeJwt, summarizeClaims } from './jwt-decode.js';
-
-const USAGE = 'usage: berth token inspect TOKEN   (TOKEN "-" reads it from standard input)';
 
 /** Runs `berth token SUBCOMMAND ...` (`args` without `token`); resolves with the exit code. */
 export async function tokenCommand(args: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'inspect') throw new CliError(isHelp(sub) ? USAGE : `unknown token command "${sub}"\n${USAGE}`);
-  const parsed = parseCommandArgs(rest, {}, USAGE);
-  if (parsed.values.policy !== undefined) throw new CliError(`token inspect takes no --policy\n${USAGE}`);
-  const argument = onePositional(parsed, USAGE);
+  // `inspect` is the only subcommand.
+  const { usage, rest } = pickSubcommand(groupNamed('token'), args);
+  const parsed = parseCommandArgs(rest, {}, usage);
+  if (parsed.values.policy !== undefined) throw new CliError(`token inspect takes no --policy\n${usage}`);
+  const argument = onePositional(parsed, usage);
   const text = argument === '-' ? await readAll(io.stdin) : argument;
   // People paste whole Authorization headers; the token is the last word.
   const token = text.trim().replace(/^(?:Authorization:\s*)?Bearer\s+/i, '');

@@ -1,13 +1,13 @@
 /**
- * `berth user add|passwd|rm`: password users of the policy file. Only the bcrypt hash is
+ * `berth user add|passwd|rm|ls`: password users of the policy file. Only the bcrypt hash is
  * stored; the password itself is read from stdin or the terminal, never from the arguments.
  */
-import { ACCOUNT_NAME } from '../auth/policy.js';
 import { hashPassword } from '../auth/secrets.js';
+import { groupNamed, pickSubcommand } from './help.js';
 import {
   CliError,
   type CliIo,
-  isHelp,
+  noPositionals,
   onePositional,
   type ParsedArgs,
   parseCommandArgs,
@@ -15,63 +15,60 @@ import {
 } from './io.js';
 import { readNewPassword } from './password.js';
 import {
-  deleteEntry,
+  accountName,
   getEntry,
   hasEntry,
-  loadPolicyFile,
   type PolicyFile,
   removeUserReferences,
-  savePolicyFile,
   setEntry,
-} from './policy-file.js';
-
-const USAGE = `usage: berth user add NAME [--policy FILE] [--password-stdin] [--admin]
-       berth user passwd NAME [--policy FILE] [--password-stdin]
-       berth user rm NAME [--policy FILE]`;
+} from './policy-document.js';
+import { editPolicyFile, loadPolicyFile, readPolicy, removeEntryFromFile } from './policy-file.js';
+import { printTable } from './table.js';
 
 /** Runs `berth user SUBCOMMAND ...` (`args` without `user`); resolves with the exit code. */
 export async function userCommand(args: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
+  const { sub, usage, rest } = pickSubcommand(groupNamed('user'), args);
+  const passwordOption = { 'password-stdin': { type: 'boolean' } } as const;
+  switch (sub.name) {
     case 'add':
       return userAdd(
-        parseCommandArgs(rest, { 'password-stdin': { type: 'boolean' }, admin: { type: 'boolean' } }, USAGE),
+        parseCommandArgs(rest, { ...passwordOption, admin: { type: 'boolean' } }, usage),
+        usage,
         io,
       );
     case 'passwd':
-      return userPasswd(parseCommandArgs(rest, { 'password-stdin': { type: 'boolean' } }, USAGE), io);
+      return userPasswd(parseCommandArgs(rest, passwordOption, usage), usage, io);
     case 'rm':
-      return userRemove(parseCommandArgs(rest, {}, USAGE), io);
-    default:
-      throw new CliError(isHelp(sub) ? USAGE : `unknown user command "${sub}"\n${USAGE}`);
+      return userRemove(parseCommandArgs(rest, {}, usage), usage, io);
+    default: // ls: pickSubcommand lets no other name through
+      return userList(parseCommandArgs(rest, {}, usage), usage, io);
   }
 }
 
-async function userAdd(parsed: ParsedArgs, io: CliIo): Promise<number> {
-  const name = userName(parsed);
-  const file = policyPath(parsed, io.env, USAGE);
-  const exists = (policy: PolicyFile) => {
+async function userAdd(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+  const name = userName(parsed, usage);
+  const file = policyPath(parsed, io.env, usage);
+  const refuseExisting = (policy: PolicyFile) => {
     if (hasEntry(policy, 'users', name))
       throw new CliError(
         `user ${name} already exists in ${file}; use berth user passwd ${name} to change the password`,
       );
   };
   // Check before asking for a password, so nobody types one for nothing.
-  exists(await loadPolicyFile(file));
+  refuseExisting(await loadPolicyFile(file));
   const hash = await newPasswordHash(parsed, io);
-  const policy = await loadPolicyFile(file);
-  exists(policy);
-  const entry: Record<string, unknown> = { password: hash };
-  if (parsed.values.admin === true) entry.admin = true;
-  setEntry(policy, 'users', name, entry);
-  await savePolicyFile(policy);
-  io.stdout.write(`added user ${name}${entry.admin ? ' (admin)' : ''} to ${file}\n`);
+  const admin = parsed.values.admin === true;
+  await editPolicyFile(file, io.stderr, (policy) => {
+    refuseExisting(policy);
+    setEntry(policy, 'users', name, admin ? { password: hash, admin: true } : { password: hash });
+  });
+  io.stdout.write(`added user ${name}${admin ? ' (admin)' : ''} to ${file}\n`);
   return 0;
 }
 
-async function userPasswd(parsed: ParsedArgs, io: CliIo): Promise<number> {
-  const name = userName(parsed);
-  const file = policyPath(parsed, io.env, USAGE);
+async function userPasswd(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+  const name = userName(parsed, usage);
+  const file = policyPath(parsed, io.env, usage);
   const existing = (policy: PolicyFile) => {
     const entry = getEntry(policy, 'users', name);
     if (!entry) throw new CliError(`no user ${name} in ${file}; use berth user add ${name} to create one`);
@@ -79,22 +76,35 @@ async function userPasswd(parsed: ParsedArgs, io: CliIo): Promise<number> {
   };
   existing(await loadPolicyFile(file));
   const hash = await newPasswordHash(parsed, io);
-  const policy = await loadPolicyFile(file);
   // Setting only the one key keeps `admin` and any comments on the entry.
-  existing(policy).set('password', hash);
-  await savePolicyFile(policy);
+  await editPolicyFile(file, io.stderr, (policy) => existing(policy).set('password', hash));
   io.stdout.write(`changed the password of ${name} in ${file}\n`);
   return 0;
 }
 
-async function userRemove(parsed: ParsedArgs, io: CliIo): Promise<number> {
-  const name = userName(parsed);
-  const file = policyPath(parsed, io.env, USAGE);
-  const policy = await loadPolicyFile(file);
-  if (!deleteEntry(policy, 'users', name)) throw new CliError(`no user ${name} in ${file}`);
-  removeUserReferences(policy, name);
-  await savePolicyFile(policy);
-  io.stdout.write(`removed user ${name} from ${file}\n`);
+function userRemove(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+  const name = userName(parsed, usage);
+  return removeEntryFromFile(policyPath(parsed, io.env, usage), 'user', name, io, (policy) =>
+    removeUserReferences(policy, name),
+  );
+}
+
+async function userList(parsed: ParsedArgs, usage: string, io: CliIo): Promise<number> {
+  noPositionals(parsed, usage);
+  const file = policyPath(parsed, io.env, usage);
+  const policy = await readPolicy(file);
+  if (policy.users.size === 0) {
+    io.stdout.write(`no users in ${file}\n`);
+    return 0;
+  }
+  const teamsOf = (user: string) =>
+    [...policy.teams].filter(([, members]) => members.includes(user)).map(([team]) => team);
+  const rows = [...policy.users.values()].map((user) => [
+    user.name,
+    user.admin ? 'yes' : 'no',
+    teamsOf(user.name).join(',') || '-',
+  ]);
+  printTable(io.stdout, ['NAME', 'ADMIN', 'TEAMS'], rows);
   return 0;
 }
 
@@ -107,9 +117,6 @@ async function newPasswordHash(parsed: ParsedArgs, io: CliIo): Promise<string> {
   return hashPassword(password);
 }
 
-function userName(parsed: ParsedArgs): string {
-  const name = onePositional(parsed, USAGE);
-  if (!ACCOUNT_NAME.test(name))
-    throw new CliError(`invalid user name "${name}": use lower-case letters, digits and . _ - between them`);
-  return name;
+function userName(parsed: ParsedArgs, usage: string): string {
+  return accountName(onePositional(parsed, usage), 'user');
 }

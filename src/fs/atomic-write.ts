@@ -8,12 +8,29 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Atomically replaces `file` with `text`, leaving it with exactly `mode` (whatever the umask). */
-export async function writeFileAtomic(file: string, text: string, mode = 0o644): Promise<void> {
+/** Who a replaced file belongs to. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Atomically replaces `file` with `text`, leaving it with exactly `mode` (whatever the umask)
+ * and, when given, `owner` (so a root edit of a file another user's process reads stays
+ * theirs; changing the owner needs the right to, or fails with EPERM before anything moves).
+ */
+export async function writeFileAtomic(
+  file: string,
+  text: string,
+  mode = 0o644,
+  owner?: FileOwner,
+): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', mode);
     try {
+      // chown first: it may clear set-id bits that chmod then sets.
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.chmod(mode);
       await handle.writeFile(text);
       await handle.sync();

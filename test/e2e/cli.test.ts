@@ -32,6 +32,26 @@ describe('berth CLI', () => {
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
   });
 
+  it('--help of serve, config check and agent exits 0 with the usage on stdout', async () => {
+    for (const args of [
+      ['serve', '--help'],
+      ['config', 'check', '-h'],
+      ['agent', '--help'],
+      ['help', 'team'],
+    ]) {
+      const result = await run(BERTH_BIN, args, { env: cleanEnv });
+      assert.equal(result.code, 0, `berth ${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr, '');
+      assert.match(result.stdout, new RegExp(`^Usage: berth ${args[0] === 'help' ? args[1] : args[0]}`));
+    }
+    const typo = await run(BERTH_BIN, ['sevre'], { env: cleanEnv });
+    assert.equal(typo.code, 1);
+    assert.match(
+      typo.stderr,
+      /^berth: unknown command "sevre" \(did you mean serve\?\)\n\nUsage: berth <command>/,
+    );
+  });
+
   it('config check accepts a valid file and names the bad key of an invalid one', async () => {
     const good = path.join(dir, 'good.yml');
     await writeFile(good, 'http:\n  addr: 127.0.0.1:5001\nstorage:\n  delete:\n    enabled: false\n');
@@ -48,7 +68,7 @@ describe('berth CLI', () => {
     );
     const usage = await run(BERTH_BIN, ['config', 'check'], { env: cleanEnv });
     assert.equal(usage.code, 1, 'a usage error, not a bad configuration');
-    assert.match(usage.stderr, /usage: berth config check FILE/);
+    assert.match(usage.stderr, /Usage: berth config check FILE/);
   });
 
   it('serve refuses a bad environment override with a message naming the variable', async () => {

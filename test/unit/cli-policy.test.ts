@@ -1,33 +1,18 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { PolicyError, parsePolicy } from '../../src/auth/policy.js';
+import { CATALOG } from '../../src/auth/scopes.js';
 import { verifyPassword, verifyRobotSecret } from '../../src/auth/secrets.js';
-import { CliError, type CliIo } from '../../src/cli/io.js';
+import { CliError } from '../../src/cli/io.js';
 import { parseExpiresIn, robotCommand } from '../../src/cli/robot.js';
 import { tokenCommand } from '../../src/cli/token.js';
 import { userCommand } from '../../src/cli/user.js';
+import { fakeIo, NOW } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
-
-const NOW = Date.parse('2026-06-01T12:00:00Z');
-
-/** An io whose stdin holds `input` and whose output is collected. */
-function fakeIo(input = '', env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdin: Readable.from([Buffer.from(input)]),
-    stdout: { write: (text: string) => out.push(text) },
-    stderr: { write: (text: string) => err.push(text) },
-    env,
-    now: () => NOW,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
 
 async function loadPolicy(file: string) {
   return parsePolicy(await readFile(file, 'utf8'), file);
@@ -73,10 +58,13 @@ describe('berth user', () => {
     assert.match(await readFile(file, 'utf8'), /Private registry in 5 minutes/);
   });
 
-  it('keeps the comments of an existing file and refuses a duplicate user', async () => {
+  it('keeps the comments and mode of an existing file and refuses a duplicate user', async () => {
     const file = path.join(dir, 'existing.yml');
-    await writeFile(file, EXISTING, { mode: 0o644 });
-    await userCommand(['add', 'carol', '--policy', file, '--password-stdin'], fakeIo('carols password\n').io);
+    await writeFile(file, EXISTING);
+    await chmod(file, 0o644);
+    const added = fakeIo('carols password\n');
+    await userCommand(['add', 'carol', '--policy', file, '--password-stdin'], added.io);
+    assert.match(added.stderr(), /readable by every user \(mode 0644\) and holds password hashes; chmod o-r/);
     const text = await readFile(file, 'utf8');
     for (const comment of [
       'Do not remove this line',
@@ -87,7 +75,7 @@ describe('berth user', () => {
       assert.ok(text.includes(comment), `comment "${comment}" kept:\n${text}`);
     assert.ok(text.indexOf('bob:') < text.indexOf('carol:'), 'the new user comes after the existing one');
     assert.equal((await loadPolicy(file)).users.get('carol')?.admin, false);
-    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await stat(file)).mode & 0o777, 0o644, 'the mode the operator chose stays');
     await assert.rejects(
       userCommand(['add', 'carol', '--policy', file, '--password-stdin'], fakeIo('another password\n').io),
       (err: Error) => err instanceof CliError && /already exists.*berth user passwd carol/.test(err.message),
@@ -276,7 +264,22 @@ describe('berth token inspect', () => {
       expiresAt: '2026-06-01T12:04:00.000Z',
       expired: false,
       access: ['repository:team-a/app:pull,push'],
+      catalog: 'filtered',
     });
+  });
+
+  it('shows the catalog access of a catalog token', async () => {
+    const iat = Math.floor(NOW / 1000);
+    const catalogToken = jwt.sign(
+      { iss: 'berth', sub: 'root', aud: 'berth', iat, exp: iat + 300, access: [CATALOG] },
+      privateKey,
+      { algorithm: 'RS256' },
+    );
+    const { io, stdout } = fakeIo();
+    await tokenCommand(['inspect', catalogToken], io);
+    const { summary } = JSON.parse(stdout());
+    assert.deepEqual(summary.access, ['registry:catalog:*']);
+    assert.equal(summary.catalog, 'all');
   });
 
   it('reports an old token as expired and reads "-" from stdin', async () => {

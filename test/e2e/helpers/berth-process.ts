@@ -33,9 +33,12 @@ export interface BerthProcess {
   close(): Promise<void>;
 }
 
-/** Starts `berth serve` with extra BERTH_* environment and an optional existing data root. */
+/**
+ * Starts `berth serve` with extra BERTH_* environment, an optional existing data root and,
+ * when given, as another user (`uid`, `gid`; the data root must be theirs).
+ */
 export async function startBerthProcess(
-  options: { env?: Record<string, string>; root?: string } = {},
+  options: { env?: Record<string, string>; root?: string; uid?: number; gid?: number } = {},
 ): Promise<BerthProcess> {
   const root = options.root ?? (await tempDir('berth-e2e-'));
   const child = spawn(BERTH_BIN, ['serve'], {
@@ -48,6 +51,7 @@ export async function startBerthProcess(
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
