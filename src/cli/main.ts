@@ -16,6 +16,9 @@ Commands:
                             override single keys (BERTH_HTTP_ADDR=127.0.0.1:5001).
   config check FILE         Validate a configuration file (and BERTH_* overrides)
                             without starting anything.
+  healthcheck [--config FILE]
+                            Exit 0 if the Berth this configuration describes
+                            answers GET /readyz with 200, else 1 (for HEALTHCHECK).
   user add NAME [--admin] [--password-stdin]
                             Add a user to the policy file; asks for the password
                             twice (or reads one line from stdin).
@@ -56,7 +59,13 @@ export async function main(args: string[], out = process.stdout, err = process.s
         return 0;
       case 'serve':
         // Each command loads only its own modules: `berth agent run` should not pay for Koa.
-        return await (await import('./serve.js')).serve(configOption(rest));
+        return await (await import('./serve.js')).serve(configOption('serve', rest));
+      case 'healthcheck':
+        return await (await import('./healthcheck.js')).healthcheck(
+          configOption('healthcheck', rest),
+          out,
+          err,
+        );
       case 'config':
         return await configCommand(rest, out);
       case 'user':
@@ -84,7 +93,8 @@ export async function main(args: string[], out = process.stdout, err = process.s
   }
 }
 
-function configOption(args: string[]): string | undefined {
+/** The configuration file of `serve` and `healthcheck`: `--config FILE`, else BERTH_CONFIG. */
+function configOption(command: string, args: string[]): string | undefined {
   let file = process.env.BERTH_CONFIG || undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -94,9 +104,9 @@ function configOption(args: string[]): string | undefined {
     } else if (arg.startsWith('--config=')) {
       file = arg.slice('--config='.length);
     } else if (arg === '-h' || arg === '--help') {
-      throw new CliError(`usage: berth serve [--config FILE]`);
+      throw new CliError(`usage: berth ${command} [--config FILE]`);
     } else {
-      throw new CliError(`serve: unexpected argument "${arg}"`);
+      throw new CliError(`${command}: unexpected argument "${arg}"`);
     }
   }
   return file;
