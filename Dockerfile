@@ -10,6 +10,7 @@ ARG BUILD_BASE=node:20-bookworm-slim
 ARG RUNTIME_BASE=node:20-bookworm-slim
 
 FROM ${BUILD_BASE} AS build
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /src
 COPY package.json package-lock.json ./
 # Dependencies get a layer of their own, so a source change does not fetch them again; their

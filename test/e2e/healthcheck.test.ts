@@ -4,10 +4,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
-import { BERTH_BIN, type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
+import { BERTH_BIN, type BerthProcess, CLI_ENV, startBerthProcess } from './helpers/berth-process.js';
 import { run } from './helpers/run.js';
-
-const cleanEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
 
 describe('berth healthcheck', () => {
   let dir: string;
@@ -23,7 +21,7 @@ describe('berth healthcheck', () => {
 
   it('exits 0 when the server at the configured address is ready', async () => {
     const result = await run(BERTH_BIN, ['healthcheck'], {
-      env: { ...cleanEnv, BERTH_HTTP_ADDR: berth.host },
+      env: { ...CLI_ENV, BERTH_HTTP_ADDR: berth.host },
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, `${berth.url}/readyz: ready\n`);
@@ -32,10 +30,10 @@ describe('berth healthcheck', () => {
   it('reads the address from the file BERTH_CONFIG or --config names; a wildcard means loopback', async () => {
     const config = path.join(dir, 'berth.yml');
     await writeFile(config, `http:\n  addr: 0.0.0.0:${new URL(berth.url).port}\n`);
-    const fromEnv = await run(BERTH_BIN, ['healthcheck'], { env: { ...cleanEnv, BERTH_CONFIG: config } });
+    const fromEnv = await run(BERTH_BIN, ['healthcheck'], { env: { ...CLI_ENV, BERTH_CONFIG: config } });
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
     assert.equal(fromEnv.stdout, `${berth.url}/readyz: ready\n`);
-    const fromOption = await run(BERTH_BIN, ['healthcheck', '--config', config], { env: cleanEnv });
+    const fromOption = await run(BERTH_BIN, ['healthcheck', '--config', config], { env: CLI_ENV });
     assert.equal(fromOption.code, 0, fromOption.stderr);
   });
 
@@ -45,7 +43,7 @@ describe('berth healthcheck', () => {
       await removeDir(broken.root);
       await writeFile(broken.root, 'not a directory');
       const result = await run(BERTH_BIN, ['healthcheck'], {
-        env: { ...cleanEnv, BERTH_HTTP_ADDR: broken.host },
+        env: { ...CLI_ENV, BERTH_HTTP_ADDR: broken.host },
       });
       assert.equal(result.code, 1);
       assert.equal(result.stderr, `${broken.url}/readyz: answered 503\n`);
@@ -59,12 +57,12 @@ describe('berth healthcheck', () => {
     const stopped = await startBerthProcess();
     await stopped.close();
     const refused = await run(BERTH_BIN, ['healthcheck'], {
-      env: { ...cleanEnv, BERTH_HTTP_ADDR: stopped.host },
+      env: { ...CLI_ENV, BERTH_HTTP_ADDR: stopped.host },
     });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, new RegExp(`${stopped.url}/readyz: .*ECONNREFUSED`));
     const invalid = await run(BERTH_BIN, ['healthcheck'], {
-      env: { ...cleanEnv, BERTH_HTTP_ADDR: 'nowhere' },
+      env: { ...CLI_ENV, BERTH_HTTP_ADDR: 'nowhere' },
     });
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /BERTH_HTTP_ADDR \(http\.addr\): expected host:port/);
