@@ -41,6 +41,16 @@ export const GROUPS: CommandGroup[] = [
     notes: [],
   },
   {
+    name: 'healthcheck',
+    args: '[--config FILE]',
+    about: [
+      'Exit 0 if the Berth this configuration describes answers',
+      'GET /readyz with 200, else 1 (for a container HEALTHCHECK).',
+    ],
+    subcommands: [],
+    notes: [],
+  },
+  {
     name: 'config',
     args: '<command>',
     about: ['Check configuration.'],

@@ -54,7 +54,13 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
       out.write(`berth ${berthVersion()}\n`);
       return 0;
     case 'serve':
-      return await (await import('./serve.js')).serve(configOption(rest));
+      return await (await import('./serve.js')).serve(configOption('serve', rest));
+    case 'healthcheck':
+      return await (await import('./healthcheck.js')).healthcheck(
+        configOption('healthcheck', rest),
+        out,
+        err,
+      );
     case 'config':
       return await (await import('./config-check.js')).configCommand(rest, io);
     case 'user':
@@ -76,8 +82,9 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
   }
 }
 
-function configOption(args: string[]): string | undefined {
-  const usage = groupUsage(groupNamed('serve'));
+/** The configuration file of `serve` and `healthcheck`: `--config FILE`, else BERTH_CONFIG. */
+function configOption(command: 'serve' | 'healthcheck', args: string[]): string | undefined {
+  const usage = groupUsage(groupNamed(command));
   let file = process.env.BERTH_CONFIG || undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -88,7 +95,7 @@ function configOption(args: string[]): string | undefined {
     } else if (arg.startsWith('--config=')) {
       file = arg.slice('--config='.length);
     } else {
-      throw new CliError(`serve: unexpected argument "${arg}"\n${usage}`);
+      throw new CliError(`${command}: unexpected argument "${arg}"\n${usage}`);
     }
   }
   return file;

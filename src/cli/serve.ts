@@ -32,7 +32,15 @@ export async function serve(configFile: string | undefined): Promise<number> {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       process.off('SIGHUP', reload);
+      // A second signal stops at once. Exiting explicitly rather than by the default action
+      // matters as PID 1 in a container, where the kernel ignores signals without a handler.
+      process.once('SIGTERM', stopNow);
+      process.once('SIGINT', stopNow);
       instance.stop().then(resolve, resolve);
+    };
+    const stopNow = (signal: NodeJS.Signals) => {
+      logger.warn('second signal: stopping without waiting for requests in flight', { signal });
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     };
     const reload = () => {
       logger.info('SIGHUP: reloading the auth policy');

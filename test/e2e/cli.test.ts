@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { BERTH_BIN, REPO_ROOT, startBerthProcess } from './helpers/berth-process.js';
 import { run } from './helpers/run.js';
 
@@ -135,6 +136,30 @@ describe('berth CLI', () => {
       assert.equal(await status, 202, 'the upload in flight completed');
       assert.equal(await berth.exited(), 0, 'the first SIGTERM ends the process cleanly once drained');
       assert.ok(berth.logs.some((line) => line.includes('shutting down')));
+    } finally {
+      await berth.close();
+    }
+  });
+  it('a second SIGTERM while draining exits 143 at once, also as PID 1 would need', async () => {
+    const berth = await startBerthProcess();
+    try {
+      const started = await fetch(`${berth.url}/v2/drain/twice/blobs/uploads/`, { method: 'POST' });
+      const req = request(`${berth.url}${started.headers.get('location')}`, {
+        method: 'PATCH',
+        headers: { 'Content-Length': String(1024 * 1024) },
+      });
+      req.on('error', () => {});
+      req.write(Buffer.alloc(1024));
+      await waitFor(async () =>
+        /berth_uploads_in_progress 1/.test(await (await fetch(`${berth.url}/metrics`)).text()),
+      );
+      berth.child.kill('SIGTERM');
+      await waitFor(() => berth.logs.some((line) => line.includes('shutting down')));
+      berth.child.kill('SIGTERM');
+      // An explicit exit, not death by the signal: as PID 1 the kernel would drop the signal.
+      assert.equal(await berth.exited(), 143);
+      assert.ok(berth.logs.some((line) => line.includes('second signal')));
+      req.destroy();
     } finally {
       await berth.close();
     }

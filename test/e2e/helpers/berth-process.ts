@@ -13,6 +13,9 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 /** The `berth` command of the checkout. */
 export const BERTH_BIN = `${REPO_ROOT}bin/berth`;
 
+/** An environment for `berth` commands: PATH and HOME, and no BERTH_* from the test runner. */
+export const CLI_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
+
 /** A running Berth process. */
 export interface BerthProcess {
   url: string;

@@ -118,7 +118,8 @@ export async function dockerSession(dir: string, registryLogs: string[] = []): P
   };
 }
 
-async function requireEngine(docker: DockerSession['run']): Promise<void> {
+/** Fails, saying what to do, unless the engine behind `docker` answers `docker info`. */
+export async function requireEngine(docker: DockerSession['run']): Promise<void> {
   const result = await docker(['info', '--format', '{{.ServerVersion}}']).catch((error: Error) => ({
     code: null,
     stdout: '',
