@@ -6,7 +6,6 @@
  * are dot-files, which `list` and `walk` never report. Appends flush to disk in the background
  * as they go, so publishing a large upload does not wait for all of it at the end.
  */
-import { randomUUID } from 'node:crypto';
 import {
   constants,
   type Dirent,
@@ -20,6 +19,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
 import { createBufferPool, FileReadStream } from './file-read-stream.js';
+import { tempFileName } from './temp-files.js';
 
 /** Options of the filesystem driver. */
 export interface FilesystemDriverOptions {
@@ -27,7 +27,6 @@ export interface FilesystemDriverOptions {
   rootDirectory: string;
 }
 
-const TEMP_PREFIX = '.tmp-';
 /** Appended bytes between two background flushes of the file being appended to. */
 const WRITEBACK_EVERY = 4 * 1024 * 1024;
 
@@ -207,7 +206,7 @@ function toFileInfo(path: string, stats: Stats): FileInfo {
 }
 
 async function openTemp(directory: string): Promise<{ path: string; handle: fs.FileHandle }> {
-  const path = nodePath.join(directory, `${TEMP_PREFIX}${randomUUID()}`);
+  const path = nodePath.join(directory, tempFileName());
   return { path, handle: await openCreatingParents(path, 'wx') };
 }
 

@@ -11,6 +11,7 @@ import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
 import { createTagService, type TagService } from './tags.js';
+import { purgeIdleUploads } from './upload-purge.js';
 import { createUploadService, type UploadService } from './uploads.js';
 
 /** The registry's services. */
@@ -24,6 +25,8 @@ export interface Registry {
   catalog(): Promise<RepositoryName[]>;
   /** Resolves when storage answers; rejects with the storage error otherwise. */
   checkStorage(): Promise<void>;
+  /** Deletes upload sessions idle since before `cutoff` (only counts them with dryRun); returns how many. */
+  purgeUploads(cutoff: Date, options?: { dryRun?: boolean }): Promise<number>;
 }
 
 /** Options of createRegistry. */
@@ -60,5 +63,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     async checkStorage() {
       await driver.list('/');
     },
+    purgeUploads: (cutoff, options) =>
+      purgeIdleUploads(driver, cutoff, { ...options, onPurged: uploads.forget }),
   };
 }

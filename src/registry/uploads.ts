@@ -10,7 +10,7 @@ import { type Hash, randomUUID } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, REPOSITORIES_ROOT, uploadPath } from '../blobstore/layout.js';
+import { blobDataPath, uploadPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import type { MetadataCache } from './cache.js';
 import { algorithmOf, type Digest, digestFromHash, newHash } from './digest.js';
@@ -62,8 +62,8 @@ export interface UploadService {
   cancel(name: RepositoryName, id: string): Promise<void>;
   /** A whole blob in one request (`POST ?digest=`): nothing remains if it fails. */
   putMonolithic(name: RepositoryName, digest: Digest, body: Readable): Promise<CompletedUpload>;
-  /** Deletes sessions idle since before `cutoff` (only counts them with dryRun); returns how many. */
-  purge(cutoff: Date, options?: { dryRun?: boolean }): Promise<number>;
+  /** Drops what this process remembers about a session deleted behind its back (by the purge job). */
+  forget(id: string): void;
 }
 
 /** Options of the upload service. */
@@ -241,24 +241,8 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       }
     },
 
-    async purge(cutoff, { dryRun = false } = {}) {
-      let purged = 0;
-      await driver.walk(REPOSITORIES_ROOT, async (info) => {
-        if (!info.isDir) return 'skip';
-        const base = info.path.slice(info.path.lastIndexOf('/') + 1);
-        if (base !== '_uploads') return base.startsWith('_') ? 'skip' : 'continue';
-        for (const id of await driver.list(info.path)) {
-          const session = `${info.path}/${id}`;
-          const activity = (await orMissing(driver.stat(session), undefined))?.modTime;
-          if (activity === undefined || activity >= cutoff) continue;
-          purged += 1;
-          if (dryRun) continue;
-          await deleteQuietly(driver, session);
-          hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
-        }
-        return 'skip';
-      });
-      return purged;
+    forget(id) {
+      hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
     },
   };
 }
