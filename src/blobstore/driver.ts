@@ -43,8 +43,12 @@ export interface StorageDriver {
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /**
    * Appends everything `source` yields to the object at `path`, creating it if needed, and
-   * resolves with the object's new size. When the source fails midway, the bytes already
-   * appended stay and the error is rethrown; `stat` reports the true size.
+   * resolves with the object's new size. All or nothing: when the source fails (even after
+   * its last byte, which is how a caller rejects a chunk) or the write fails midway, the
+   * object keeps exactly the bytes it had (none, if the call created it) and the error is
+   * rethrown. While an append is under way `stat` may report the old size or any size up to
+   * the new one. A backend may stream into the object and cut a failed append off again, or
+   * keep the new bytes aside until the source ends (S3: a part per append).
    */
   append(path: string, source: Readable): Promise<number>;
   /** Describes an object or directory. Throws PathNotFoundError. */

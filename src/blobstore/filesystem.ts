@@ -4,7 +4,8 @@
  * directory fsync, so a crash leaves either the old object or the new one, never a torn one.
  * An empty object (a marker) is created in place: there is no content to tear. Temp files
  * are dot-files, which `list` and `walk` never report. Appends flush to disk in the background
- * as they go, so publishing a large upload does not wait for all of it at the end.
+ * as they go, so publishing a large upload does not wait for all of it at the end, and a failed
+ * append is truncated away, so the object keeps exactly the bytes it had.
  */
 import {
   constants,
@@ -15,7 +16,7 @@ import {
 } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
 import { createBufferPool, FileReadStream } from './file-read-stream.js';
@@ -102,6 +103,13 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
             countingFlushes(WRITEBACK_EVERY, () => startWriteback(target)),
             sink,
           );
+        } catch (err) {
+          // All or nothing: a chunk that failed (client gone, rejected, disk full) is cut off
+          // again, once no write of it is still under way, so a retry starts from a known size.
+          // Destroying the sink closed the handle, hence the truncate by path.
+          await closed(sink);
+          await fs.truncate(target, size);
+          throw err;
         } finally {
           sink.destroy();
         }
@@ -162,6 +170,11 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       await walkDirectory(root, path, visit);
     },
   };
+}
+
+/** Resolves once a destroyed file stream has finished its last write and closed its file. */
+function closed(stream: Writable): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', resolve));
 }
 
 function isVisible(name: string): boolean {

@@ -36,6 +36,13 @@ export function render(ctx: BerthContext, error: RegistryError): void {
   }
   ctx.status = error.status;
   ctx.set(error.headers);
+  // Answered before the body was read to its end (a rejected chunk, a full disk): the
+  // connection closes after the answer. Until then the rest of the body is read and dropped,
+  // since closing a socket with unread data resets it and the client could lose the answer.
+  if (!ctx.req.complete) {
+    ctx.set('Connection', 'close');
+    ctx.req.resume();
+  }
   ctx.type = 'application/json';
   ctx.body = error.toJSON();
 }

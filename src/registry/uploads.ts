@@ -124,10 +124,11 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     const state = hashes.get(key(name, id)) ?? startHashAtZero(name, id, current.size);
     const tracked = state && state.size === current.size ? state : undefined;
     if (!tracked) hashes.delete(key(name, id));
+    const chunk = range ? ofLength(body, range, current.size) : body;
     onTransfer(1);
     let size: number;
     try {
-      size = await driver.append(uploadPath(name, id), tracked ? hashing(body, tracked.hash) : body);
+      size = await driver.append(uploadPath(name, id), tracked ? hashing(chunk, tracked.hash) : chunk);
     } catch (err) {
       hashes.delete(key(name, id));
       throw err;
@@ -135,12 +136,6 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       onTransfer(-1);
     }
     if (tracked) tracked.size = size;
-    if (range && size !== range.end + 1) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'chunk length does not match its Content-Range', {
-        headers: { Range: uploadRange(size) },
-        detail: { receivedRange: `${range.start}-${range.end}`, uploadSize: size },
-      });
-    }
     return { id, size, received: size - current.size };
   }
 
@@ -245,6 +240,30 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
     },
   };
+}
+
+/**
+ * Passes a chunk through, failing it as soon as it is longer than its Content-Range says, or
+ * at its end when it is shorter: the driver then appends none of it.
+ */
+function ofLength(body: Readable, range: ChunkRange, sessionSize: number): Readable {
+  const expected = range.end - range.start + 1;
+  let received = 0;
+  const mismatch = () =>
+    new RegistryError('BLOB_UPLOAD_INVALID', 'chunk length does not match its Content-Range', {
+      headers: { Range: uploadRange(sessionSize) },
+      detail: { receivedRange: `${range.start}-${range.end}`, uploadSize: sessionSize },
+    });
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      callback(received > expected ? mismatch() : null, chunk);
+    },
+    flush(callback) {
+      callback(received === expected ? null : mismatch());
+    },
+  });
+  return pipeline(body, counter, () => {});
 }
 
 /** Passes a stream through while feeding every chunk to `hash`. */

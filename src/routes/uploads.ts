@@ -4,6 +4,7 @@
  * location.
  */
 import { type BerthContext, respondEmpty } from '../http/context.js';
+import { requestBody } from '../http/request-body.js';
 import { type Digest, parseDigest } from '../registry/digest.js';
 import { isRegistryError, RegistryError } from '../registry/errors.js';
 import { parseName, type RepositoryName } from '../registry/names.js';
@@ -30,7 +31,7 @@ export function uploadRoutes(registry: Registry) {
       const digestText = queryParam(ctx, 'digest');
       if (digestText !== undefined) {
         const digest = parseDigest(digestText);
-        const blob = await registry.uploads.putMonolithic(name, digest, ctx.req);
+        const blob = await registry.uploads.putMonolithic(name, digest, requestBody(ctx.req));
         ctx.state.bytesIn = blob.received;
         return created(ctx, name, digest);
       }
@@ -48,7 +49,11 @@ export function uploadRoutes(registry: Registry) {
       const id = capture(ctx, 1);
       const range = chunkRange(ctx.get('Content-Range') || undefined);
       checkDeclaredLength(ctx, range);
-      const session = await withSessionHeaders(name, id, registry.uploads.append(name, id, ctx.req, range));
+      const session = await withSessionHeaders(
+        name,
+        id,
+        registry.uploads.append(name, id, requestBody(ctx.req), range),
+      );
       ctx.state.bytesIn = session.received;
       progress(ctx, name, session, 202);
     },
@@ -66,7 +71,7 @@ export function uploadRoutes(registry: Registry) {
       const digest = parseDigest(digestText);
       const range = chunkRange(ctx.get('Content-Range') || undefined);
       checkDeclaredLength(ctx, range);
-      const body = hasBody(ctx) ? ctx.req : undefined;
+      const body = hasBody(ctx) ? requestBody(ctx.req) : undefined;
       const blob = await withSessionHeaders(
         name,
         id,
