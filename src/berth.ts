@@ -39,6 +39,14 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     deleteEnabled: config.storage.delete.enabled,
     cache: config.storage.cache.blobdescriptor,
     onTransfer: metrics.uploadTransfer,
+    storageFull: {
+      onRefused: metrics.storageFullRefusal,
+      onReport: ({ refused, since }) =>
+        logger.error('storage is full: writes are refused, pushes fail, pulls still work', {
+          refused,
+          since: since.toISOString(),
+        }),
+    },
   });
   const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });

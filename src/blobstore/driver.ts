@@ -34,7 +34,10 @@ export interface StorageDriver {
   readonly name: string;
   /** Reads a small object whole. Throws PathNotFoundError. */
   getContent(path: string): Promise<Buffer>;
-  /** Writes a small object atomically and durably, replacing any previous one. */
+  /**
+   * Writes a small object atomically and durably, replacing any previous one. Every write
+   * (`putContent`, `append`, `move`) refused for lack of space throws StorageFullError.
+   */
   putContent(path: string, content: Uint8Array): Promise<void>;
   /**
    * Opens a stream over `length` bytes starting at `offset` (to the end when `length` is
@@ -76,6 +79,19 @@ export class PathNotFoundError extends Error {
   }
 }
 
+/**
+ * The driver's "out of space" error (a full disk, a quota): a write was refused and changed
+ * nothing. The registry answers it with 507 and keeps serving reads.
+ */
+export class StorageFullError extends Error {
+  readonly path: string;
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(`storage is full: cannot write ${path}`, options);
+    this.name = 'StorageFullError';
+    this.path = path;
+  }
+}
+
 /** A path that the driver refuses: it is not of the layout's form. A programming error. */
 export class InvalidPathError extends Error {
   readonly path: string;
@@ -89,6 +105,11 @@ export class InvalidPathError extends Error {
 /** True for PathNotFoundError. */
 export function isNotFound(err: unknown): err is PathNotFoundError {
   return err instanceof PathNotFoundError;
+}
+
+/** True for StorageFullError. */
+export function isStorageFull(err: unknown): err is StorageFullError {
+  return err instanceof StorageFullError;
 }
 
 /** The result of `operation`, or `fallback` when it fails because the path does not exist. */

@@ -17,7 +17,8 @@ export function errorHandler(logger: Logger) {
       await next();
     } catch (err) {
       const error = toRegistryError(err, ctx);
-      if (error.status >= 500) {
+      // A RegistryError is a deliberate answer (503, 507) that its source has logged already.
+      if (error.status >= 500 && !isRegistryError(err)) {
         logger.error('request failed', { request_id: ctx.state.requestId, path: ctx.path, error: err });
       }
       render(ctx, error);

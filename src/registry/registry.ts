@@ -10,6 +10,7 @@ import { createKeyedLock } from './locks.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
+import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
 import { createTagService, type TagService } from './tags.js';
 import { purgeIdleUploads } from './upload-purge.js';
 import { createUploadService, type UploadService } from './uploads.js';
@@ -25,6 +26,8 @@ export interface Registry {
   catalog(): Promise<RepositoryName[]>;
   /** Resolves when storage answers; rejects with the storage error otherwise. */
   checkStorage(): Promise<void>;
+  /** What is known about storage space, learnt from refused writes. */
+  space: StorageSpace;
   /** Deletes upload sessions idle since before `cutoff` (only counts them with dryRun); returns how many. */
   purgeUploads(cutoff: Date, options?: { dryRun?: boolean }): Promise<number>;
 }
@@ -36,11 +39,14 @@ export interface RegistryOptions {
   /** `inmemory` caches immutable metadata; `none` reads storage every time. */
   cache: 'inmemory' | 'none';
   onTransfer?: (delta: 1 | -1) => void;
+  /** Hooks for writes refused for lack of space (metrics, a log line). */
+  storageFull?: SpaceWatchOptions;
 }
 
 /** Wires the registry services over a driver. */
 export function createRegistry(options: RegistryOptions): Registry {
-  const { driver, deleteEnabled } = options;
+  const { deleteEnabled } = options;
+  const { driver, space } = watchStorageSpace(options.driver, options.storageFull);
   const cache = options.cache === 'inmemory' ? createMemoryCache() : createNullCache();
   const blobs = createBlobService({ driver, cache, deleteEnabled });
   const tags = createTagService(driver);
@@ -59,6 +65,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     manifests,
     tags,
     referrers,
+    space,
     catalog: () => listRepositories(driver),
     async checkStorage() {
       await driver.list('/');
