@@ -50,7 +50,9 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
   });
   const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
-  const server = await startServer(app, config.http.addr);
+  const server = await startServer(app, config.http.addr, {
+    headerTimeoutMs: config.http.headertimeout,
+  });
   const stopMaintenance = startMaintenance({
     registry,
     sweepStorage: (options) => sweepStaleTempFiles(root, options),
