@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StorageFullError, type StorageDriver } from '../../src/blobstore/driver.js';
+import { type StorageDriver, StorageFullError } from '../../src/blobstore/driver.js';
 import { isRegistryError } from '../../src/registry/errors.js';
 import { FULL_WINDOW_MS, type SpaceReport, watchStorageSpace } from '../../src/registry/storage-space.js';
 
