@@ -5,6 +5,7 @@ import request from 'supertest';
 import { sendChunked, stalledRequest } from '../helpers/http.js';
 import { ociError, randomBlob } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GENEROUS = 30_000;
 
@@ -24,7 +25,9 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
 describe('stalled bodies and slow headers', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ config: { http: { bodytimeout: '1s', headertimeout: '1s' } } });
+    server = await startTestServer({
+      config: { http: { bodytimeout: '1s', headertimeout: '1s' }, auth: { mode: 'none' } },
+    });
   });
   after(() => server.close());
 
@@ -86,7 +89,9 @@ describe('stalled bodies and slow headers', () => {
 describe('concurrent uploads per client address', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ config: { http: { maxuploadsperclient: 2, trustproxy: true } } });
+    server = await startTestServer({
+      config: { http: { maxuploadsperclient: 2, trustproxy: true }, auth: { mode: 'none' } },
+    });
   });
   after(() => server.close());
 
@@ -121,5 +126,21 @@ describe('concurrent uploads per client address', () => {
       .set('X-Forwarded-For', '192.0.2.1')
       .send(Buffer.alloc(10))
       .expect(202);
+  });
+
+  it('a chunk queued behind another on the same session can be abandoned by its client', async () => {
+    const location = await startSession(server.directUrl, 'up/queued');
+    const first = stalledRequest(server.directUrl, `PATCH ${location}`, 1000, Buffer.alloc(10));
+    await waitFor(async () => (await request(server.directUrl).get(location)).headers.range === '0-9');
+    const queued = stalledRequest(server.directUrl, `PATCH ${location}`, 1000, Buffer.alloc(10));
+    // Time for the queued chunk to reach the session's lock; were it late, the test would only be
+    // weaker, never fail.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    queued.destroy();
+    await queued.closed;
+    first.destroy();
+    await first.closed;
+    await waitFor(async () => (await request(server.directUrl).get(location)).headers.range === '0-0');
+    await request(server.directUrl).patch(location).send(Buffer.alloc(10)).expect(202);
   });
 });

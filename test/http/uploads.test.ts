@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { sendAndDisconnect, sendChunked, stalledRequest } from '../helpers/http.js';
+import { sendAndDisconnect, sendChunked } from '../helpers/http.js';
 import { binary, ociError, pushBlob, randomBlob, sha256, sha512 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -354,20 +354,6 @@ describe('blob uploads', () => {
       .parse(binary)
       .expect(200);
     assert.deepEqual(res.body, blob.content);
-  });
-
-  it('a chunk queued behind another on the same session can be abandoned by its client', async () => {
-    const location = await startSession(server.url, 'up/queued');
-    const first = stalledRequest(server.directUrl, `PATCH ${location}`, 1000, Buffer.alloc(10));
-    await waitFor(async () => (await request(server.url).get(location)).headers.range === '0-9');
-    const queued = stalledRequest(server.directUrl, `PATCH ${location}`, 1000, Buffer.alloc(10));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    queued.destroy();
-    await queued.closed;
-    first.destroy();
-    await first.closed;
-    await waitFor(async () => (await request(server.url).get(location)).headers.range === '0-0');
-    await request(server.url).patch(location).send(Buffer.alloc(10)).expect(202);
   });
 
   it('a single POST cut off midway stores nothing and leaves no session', async () => {
