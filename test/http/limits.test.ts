@@ -94,6 +94,14 @@ describe('concurrent uploads per client address', () => {
     });
   });
   after(() => server.close());
+  const uploadFrom = async (address: string, name: string) => {
+    const location = await startSession(server.directUrl, name);
+    await request(server.directUrl)
+      .patch(location)
+      .set('X-Forwarded-For', address)
+      .send(Buffer.alloc(10))
+      .expect(202);
+  };
 
   it('a client past the cap gets 429 TOOMANYREQUESTS with Retry-After; others and reads are not affected', async () => {
     const location = await startSession(server.directUrl, 'limits/cap');
@@ -110,22 +118,12 @@ describe('concurrent uploads per client address', () => {
       assert.equal(ociError(JSON.parse(refused.body.toString())).code, 'TOOMANYREQUESTS');
       assert.ok(Number(refused.headers['retry-after']) > 0);
       await request(server.directUrl).get(location).set('X-Forwarded-For', '192.0.2.1').expect(204);
-      const other = await startSession(server.directUrl, 'limits/other');
-      await request(server.directUrl)
-        .patch(other)
-        .set('X-Forwarded-For', '192.0.2.2')
-        .send(Buffer.alloc(10))
-        .expect(202);
+      await uploadFrom('192.0.2.2', 'limits/other');
     } finally {
       for (const request of held) request.destroy();
     }
     await Promise.all(held.map((request) => request.closed));
-    const again = await startSession(server.directUrl, 'limits/again');
-    await request(server.directUrl)
-      .patch(again)
-      .set('X-Forwarded-For', '192.0.2.1')
-      .send(Buffer.alloc(10))
-      .expect(202);
+    await uploadFrom('192.0.2.1', 'limits/again');
   });
 
   it('a chunk queued behind another on the same session can be abandoned by its client', async () => {

@@ -13,6 +13,16 @@ async function startSession(url: string, name: string): Promise<string> {
   return res.headers.location as string;
 }
 
+/** PATCHes `bytes` as the chunk that starts at `start`, expecting 202. */
+function patchChunk(url: string, location: string, start: number, bytes: Buffer) {
+  return request(url)
+    .patch(location)
+    .set('Content-Range', `${start}-${start + bytes.length - 1}`)
+    .set('Content-Type', 'application/octet-stream')
+    .send(bytes)
+    .expect(202);
+}
+
 async function uploadDirs(server: TestServer, name: string): Promise<string[]> {
   try {
     return await readdir(path.join(server.root, 'repositories', name, '_uploads'));
@@ -165,11 +175,7 @@ describe('blob uploads', () => {
   it('a chunk shorter or longer than its Content-Range is 400 and leaves the session as it was', async () => {
     const blob = randomBlob(10);
     const location = await startSession(server.url, 'up/rejected');
-    await request(server.url)
-      .patch(location)
-      .set('Content-Range', '0-4')
-      .send(blob.content.subarray(0, 5))
-      .expect(202);
+    await patchChunk(server.url, location, 0, blob.content.subarray(0, 5));
     for (const body of [blob.content.subarray(5, 8), Buffer.alloc(9)]) {
       const res = await sendChunked(server.url, 'PATCH', location, [body], { 'Content-Range': '5-9' });
       assert.equal(res.status, 400);
@@ -334,19 +340,11 @@ describe('blob uploads', () => {
   it('a client cut off mid-chunk leaves the session as it was before that chunk, ready for a retry', async () => {
     const blob = randomBlob(200_000);
     const location = await startSession(server.url, 'up/cut');
-    await request(server.url)
-      .patch(location)
-      .set('Content-Range', '0-49999')
-      .send(blob.content.subarray(0, 50_000))
-      .expect(202);
+    await patchChunk(server.url, location, 0, blob.content.subarray(0, 50_000));
     await sendAndDisconnect(server.url, 'PATCH', location, 150_000, blob.content.subarray(50_000, 170_000));
     await request(server.url).head(`/v2/up/cut/blobs/${blob.descriptor.digest}`).expect(404);
     await waitFor(async () => (await request(server.url).get(location)).headers.range === '0-49999');
-    await request(server.url)
-      .patch(location)
-      .set('Content-Range', `50000-${blob.content.length - 1}`)
-      .send(blob.content.subarray(50_000))
-      .expect(202);
+    await patchChunk(server.url, location, 50_000, blob.content.subarray(50_000));
     await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`).expect(201);
     const res = await request(server.url)
       .get(`/v2/up/cut/blobs/${blob.descriptor.digest}`)
