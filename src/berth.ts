@@ -1,6 +1,7 @@
 /**
  * Starting Berth from a validated configuration: storage driver, registry, HTTP app and
- * server, and storage maintenance (upload purging, temp file sweeping). The CLI and the tests both start Berth through here.
+ * server, and storage maintenance (upload purging, temp file sweeping). The CLI and the tests
+ * both start Berth through here.
  */
 import * as nodePath from 'node:path';
 import { createApp } from './app.js';

@@ -1,6 +1,8 @@
 /**
- * Blob upload sessions. A session is a file on storage (`_uploads/<id>/data`) that grows
- * with each chunk, so sessions survive restarts and work across replicas. The running hash
+ * Blob upload sessions. A session is an object on storage (`_uploads/<id>`) that grows with
+ * each chunk, so sessions survive restarts and work across replicas. A chunk is all or
+ * nothing: one that fails (client gone, length not matching its Content-Range, disk full)
+ * leaves the session as it was, so a retry cannot land after stray bytes. The running hash
  * of a session lives in memory as an optimisation only: when it is missing or out of step
  * (another replica took a chunk, the process restarted, a chunk failed midway) the data is
  * hashed again from storage when the session completes. Nothing becomes visible as a blob
