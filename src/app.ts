@@ -1,16 +1,18 @@
 /**
- * The Koa application: middleware in the order errors -> request log -> metrics -> router,
- * each factory handed only its own part of the configuration.
+ * The Koa application: middleware in the order errors -> request log -> metrics -> body
+ * timeout and upload cap -> router, each factory handed only its own part of the configuration.
  */
 import Koa, { type Next } from 'koa';
 import type { Auth } from './auth/setup.js';
 import type { BerthConfig } from './config/schema.js';
 import { accessLog } from './http/access-log.js';
+import { bodyTimeout } from './http/body-timeout.js';
 import type { BerthContext, BerthState } from './http/context.js';
 import { errorHandler } from './http/errors.js';
 import { fixedHeaders } from './http/fixed-headers.js';
 import { requestContext } from './http/request-id.js';
 import { requestMetrics } from './http/request-metrics.js';
+import { uploadLimit } from './http/upload-limit.js';
 import type { Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { RegistryError } from './registry/errors.js';
@@ -55,6 +57,8 @@ export function createApp({ registry, logger, metrics, auth, config }: AppOption
   app.use(errorHandler(logger));
   app.use(accessLog({ logger, disabled: config.log.accesslog.disabled }));
   app.use(requestMetrics(metrics));
+  app.use(bodyTimeout(config.http.bodytimeout));
+  app.use(uploadLimit(config.http.maxuploadsperclient));
   app.use(unknownEndpoint);
   app.use(router.routes());
   app.use(router.allowedMethods());

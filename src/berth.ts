@@ -1,6 +1,7 @@
 /**
  * Starting Berth from a validated configuration: storage driver, registry, HTTP app and
- * server, and the upload purger. The CLI and the tests both start Berth through here.
+ * server, and storage maintenance (upload purging, temp file sweeping). The CLI and the tests
+ * both start Berth through here.
  */
 import * as nodePath from 'node:path';
 import { createApp } from './app.js';
@@ -8,9 +9,11 @@ import { createAuth } from './auth/setup.js';
 import { checkedDriver } from './blobstore/checked.js';
 import type { StorageDriver } from './blobstore/driver.js';
 import { createFilesystemDriver } from './blobstore/filesystem.js';
+import { sweepStaleTempFiles } from './blobstore/temp-files.js';
 import { withConfigKey } from './config/load.js';
 import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
+import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { startMemoryGovernor } from './runtime/memory-governor.js';
@@ -46,14 +49,29 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     cache: config.storage.cache.blobdescriptor,
     manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
     onTransfer: metrics.uploadTransfer,
+    storageFull: {
+      onRefused: metrics.storageFullRefusal,
+      onReport: ({ refused, since }) =>
+        logger.error('storage is full: writes are refused, pushes fail, pulls still work', {
+          refused,
+          since: since.toISOString(),
+        }),
+    },
   });
   const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
-  const server = await startServer(app, config.http.addr).catch((err: unknown) => {
+  const server = await startServer(app, config.http.addr, {
+    headerTimeoutMs: config.http.headertimeout,
+  }).catch((err: unknown) => {
     auth.close();
     throw err;
   });
-  const stopPurging = schedulePurging(registry, config.storage.maintenance.uploadpurging, logger);
+  const stopMaintenance = startMaintenance({
+    registry,
+    sweepStorage: (options) => sweepStaleTempFiles(root, options),
+    purging: config.storage.maintenance.uploadpurging,
+    logger,
+  });
   const stopGovernor = startMemoryGovernor();
   logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
     addr: server.url,
@@ -68,34 +86,10 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     metrics,
     reloadAuth: auth.reload,
     async stop() {
-      stopPurging();
+      stopMaintenance();
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
     },
-  };
-}
-
-type PurgeConfig = BerthConfig['storage']['maintenance']['uploadpurging'];
-
-function schedulePurging(registry: Registry, purging: PurgeConfig, logger: Logger): () => void {
-  if (!purging.enabled) return () => {};
-  const run = async () => {
-    const cutoff = new Date(Date.now() - purging.age);
-    try {
-      const purged = await registry.uploads.purge(cutoff, { dryRun: purging.dryrun });
-      if (purged > 0) logger.info('purged stale uploads', { count: purged, dryrun: purging.dryrun });
-    } catch (err) {
-      logger.error('upload purge failed', { error: err });
-    }
-  };
-  // A random first delay keeps replicas that start together from purging together.
-  const first = setTimeout(run, Math.min(purging.interval, 60_000) * Math.random());
-  const every = setInterval(run, purging.interval);
-  first.unref();
-  every.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(every);
   };
 }

@@ -31,15 +31,31 @@ export interface RequestHandlerFactory {
   callback(): (req: IncomingMessage, res: ServerResponse) => unknown;
 }
 
+/** Timeouts of the server itself (the body idle timeout is middleware: it needs the request). */
+export interface ServerTimeouts {
+  /** How long a client may take to send a request's headers (`http.headertimeout`); 0: no limit. */
+  headerTimeoutMs: number;
+}
+
 /**
  * Starts `app` on `addr` (`host:port`; port 0 picks a free one). Rejects with a ListenError
  * naming the address when it cannot be listened on.
  */
-export async function startServer(app: RequestHandlerFactory, addr: string): Promise<RunningServer> {
+export async function startServer(
+  app: RequestHandlerFactory,
+  addr: string,
+  timeouts: ServerTimeouts = { headerTimeoutMs: 30_000 },
+): Promise<RunningServer> {
   const { host, port } = parseAddress(addr);
-  const server = createServer(app.callback());
-  // Blob uploads may legitimately take longer than Node's default 5-minute request timeout.
+  const server = createServer(
+    // Node enforces the header timeout on this sweep, so a slow sweep would stretch it.
+    { connectionsCheckingInterval: Math.min(Math.max(timeouts.headerTimeoutMs / 4, 250), 30_000) },
+    app.callback(),
+  );
+  // Blob uploads may legitimately take longer than Node's default 5-minute request timeout:
+  // a whole body has no deadline, only an idle one (http.bodytimeout).
   server.requestTimeout = 0;
+  server.headersTimeout = timeouts.headerTimeoutMs;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     const refused = (err: Error) => reject(listenError(addr, err));

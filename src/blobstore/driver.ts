@@ -34,7 +34,10 @@ export interface StorageDriver {
   readonly name: string;
   /** Reads a small object whole. Throws PathNotFoundError. */
   getContent(path: string): Promise<Buffer>;
-  /** Writes a small object atomically and durably, replacing any previous one. */
+  /**
+   * Writes a small object atomically and durably, replacing any previous one. Every write
+   * (`putContent`, `append`, `move`) refused for lack of space throws StorageFullError.
+   */
   putContent(path: string, content: Uint8Array): Promise<void>;
   /**
    * Opens a stream over `length` bytes starting at `offset` (to the end when `length` is
@@ -43,8 +46,12 @@ export interface StorageDriver {
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /**
    * Appends everything `source` yields to the object at `path`, creating it if needed, and
-   * resolves with the object's new size. When the source fails midway, the bytes already
-   * appended stay and the error is rethrown; `stat` reports the true size.
+   * resolves with the object's new size. All or nothing: when the source fails (even after
+   * its last byte, which is how a caller rejects a chunk) or the write fails midway, the
+   * object keeps exactly the bytes it had (none, if the call created it) and the error is
+   * rethrown. While an append is under way `stat` may report the old size or any size up to
+   * the new one. A backend may stream into the object and cut a failed append off again, or
+   * keep the new bytes aside until the source ends (S3: a part per append).
    */
   append(path: string, source: Readable): Promise<number>;
   /** Describes an object or directory. Throws PathNotFoundError. */
@@ -72,6 +79,19 @@ export class PathNotFoundError extends Error {
   }
 }
 
+/**
+ * The driver's "out of space" error (a full disk, a quota): a write was refused and changed
+ * nothing. The registry answers it with 507 and keeps serving reads.
+ */
+export class StorageFullError extends Error {
+  readonly path: string;
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(`storage is full: cannot write ${path}`, options);
+    this.name = 'StorageFullError';
+    this.path = path;
+  }
+}
+
 /** A path that the driver refuses: it is not of the layout's form. A programming error. */
 export class InvalidPathError extends Error {
   readonly path: string;
@@ -85,6 +105,11 @@ export class InvalidPathError extends Error {
 /** True for PathNotFoundError. */
 export function isNotFound(err: unknown): err is PathNotFoundError {
   return err instanceof PathNotFoundError;
+}
+
+/** True for StorageFullError. */
+export function isStorageFull(err: unknown): err is StorageFullError {
+  return err instanceof StorageFullError;
 }
 
 /** The result of `operation`, or `fallback` when it fails because the path does not exist. */

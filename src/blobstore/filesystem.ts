@@ -4,9 +4,9 @@
  * directory fsync, so a crash leaves either the old object or the new one, never a torn one.
  * An empty object (a marker) is created in place: there is no content to tear. Temp files
  * are dot-files, which `list` and `walk` never report. Appends flush to disk in the background
- * as they go, so publishing a large upload does not wait for all of it at the end.
+ * as they go, so publishing a large upload does not wait for all of it at the end, and a failed
+ * append is truncated away, so the object keeps exactly the bytes it had.
  */
-import { randomUUID } from 'node:crypto';
 import {
   constants,
   type Dirent,
@@ -16,12 +16,20 @@ import {
 } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { Transform } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hasErrorCode } from '../fs/system-error.js';
-import { type FileInfo, PathNotFoundError, type StorageDriver, type WalkVisitor } from './driver.js';
+import {
+  type FileInfo,
+  PathNotFoundError,
+  type StorageDriver,
+  StorageFullError,
+  type WalkVisitor,
+} from './driver.js';
 import { createBufferPool, FileReadStream } from './file-read-stream.js';
 import { prepareRootDirectory } from './root-directory.js';
+import { tempFileName } from './temp-files.js';
+import { backgroundWriteback, countingFlushes } from './writeback.js';
 
 /** Options of the filesystem driver. */
 export interface FilesystemDriverOptions {
@@ -29,7 +37,6 @@ export interface FilesystemDriverOptions {
   rootDirectory: string;
 }
 
-const TEMP_PREFIX = '.tmp-';
 /** Appended bytes between two background flushes of the file being appended to. */
 const WRITEBACK_EVERY = 4 * 1024 * 1024;
 
@@ -57,28 +64,29 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       });
     },
 
-    async putContent(path, content) {
-      const target = full(path);
-      if (content.length === 0) {
-        await (await openCreatingParents(target, 'w')).close();
-        await syncDirectory(nodePath.dirname(target));
-        return;
-      }
-      const temp = await openTemp(nodePath.dirname(target));
-      try {
-        try {
-          await temp.handle.writeFile(content);
-          await temp.handle.sync();
-        } finally {
-          await temp.handle.close();
+    putContent: (path, content) =>
+      writing(path, async () => {
+        const target = full(path);
+        if (content.length === 0) {
+          await (await openCreatingParents(target, 'w')).close();
+          await syncDirectory(nodePath.dirname(target));
+          return;
         }
-        await renameDurably(temp.path, target);
-      } catch (err) {
-        // Leave no temp file behind (a disk-full write, say); the old object is untouched.
-        await fs.rm(temp.path, { force: true });
-        throw err;
-      }
-    },
+        const temp = await openTemp(nodePath.dirname(target));
+        try {
+          try {
+            await temp.handle.writeFile(content);
+            await temp.handle.sync();
+          } finally {
+            await temp.handle.close();
+          }
+          await renameDurably(temp.path, target);
+        } catch (err) {
+          // Leave no temp file behind (a disk-full write, say); the old object is untouched.
+          await fs.rm(temp.path, { force: true });
+          throw err;
+        }
+      }),
 
     async reader(path, offset = 0, length) {
       let handle: fs.FileHandle;
@@ -96,26 +104,34 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       }
     },
 
-    async append(path, source) {
-      const target = full(path);
-      const handle = await openCreatingParents(target, 'a');
-      try {
-        const { size } = await handle.stat();
-        const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
+    append: (path, source) =>
+      writing(path, async () => {
+        const target = full(path);
+        const handle = await openCreatingParents(target, 'a');
         try {
-          await pipeline(
-            source,
-            countingFlushes(WRITEBACK_EVERY, () => startWriteback(target)),
-            sink,
-          );
+          const { size } = await handle.stat();
+          const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
+          try {
+            await pipeline(
+              source,
+              countingFlushes(WRITEBACK_EVERY, () => startWriteback(target)),
+              sink,
+            );
+          } catch (err) {
+            // All or nothing: a chunk that failed (client gone, rejected, disk full) is cut off
+            // again, once no write of it is still under way, so a retry starts from a known size.
+            // Destroying the sink closed the handle, hence the truncate by path.
+            await closed(sink);
+            await fs.truncate(target, size);
+            throw err;
+          } finally {
+            sink.destroy();
+          }
+          return size + sink.bytesWritten;
         } finally {
-          sink.destroy();
+          await handle.close();
         }
-        return size + sink.bytesWritten;
-      } finally {
-        await handle.close();
-      }
-    },
+      }),
 
     stat(path) {
       return new Promise((resolve, reject) => {
@@ -134,20 +150,21 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       }
     },
 
-    async move(from, to) {
-      const source = full(from);
-      try {
-        const handle = await fs.open(source, constants.O_RDONLY);
+    move: (from, to) =>
+      writing(to, async () => {
+        const source = full(from);
         try {
-          await handle.sync();
-        } finally {
-          await handle.close();
+          const handle = await fs.open(source, constants.O_RDONLY);
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        } catch (err) {
+          throw mapError(err, from);
         }
-      } catch (err) {
-        throw mapError(err, from);
-      }
-      await renameDurably(source, full(to));
-    },
+        await renameDurably(source, full(to));
+      }),
 
     async delete(path) {
       const target = full(path);
@@ -168,6 +185,11 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       await walkDirectory(root, path, visit);
     },
   };
+}
+
+/** Resolves once a destroyed file stream has finished its last write and closed its file. */
+function closed(stream: Writable): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', resolve));
 }
 
 function isVisible(name: string): boolean {
@@ -212,7 +234,7 @@ function toFileInfo(path: string, stats: Stats): FileInfo {
 }
 
 async function openTemp(directory: string): Promise<{ path: string; handle: fs.FileHandle }> {
-  const path = nodePath.join(directory, `${TEMP_PREFIX}${randomUUID()}`);
+  const path = nodePath.join(directory, tempFileName());
   return { path, handle: await openCreatingParents(path, 'wx') };
 }
 
@@ -255,40 +277,6 @@ async function renameDurably(source: string, target: string): Promise<void> {
   await syncDirectory(directory);
 }
 
-/** Passes bytes through, calling `flush` each time another `every` bytes have gone by. */
-function countingFlushes(every: number, flush: () => void): Transform {
-  let since = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      since += chunk.length;
-      if (since >= every) {
-        since = 0;
-        flush();
-      }
-      callback(null, chunk);
-    },
-  });
-}
-
-/**
- * Returns a function that starts an fdatasync of a file that nobody waits for: while an upload
- * streams in, the disk flushes what has arrived so far, so the fsync that finally publishes
- * the blob has little left to do (measured: a 256 MiB push goes from ~300 to ~430 MB/s). At
- * most one per file is under way; errors (the file was published or removed meanwhile) do not
- * matter.
- */
-function backgroundWriteback(): (path: string) => void {
-  const running = new Set<string>();
-  return (path) => {
-    if (running.has(path)) return;
-    running.add(path);
-    fs.open(path, constants.O_RDONLY)
-      .then((handle) => handle.datasync().finally(() => handle.close()))
-      .catch(() => {})
-      .finally(() => running.delete(path));
-  };
-}
-
 /**
  * Makes a directory's entries durable. Concurrent calls are not merged here: the journal
  * already commits concurrent fsyncs together, and merging them in user space was measured
@@ -305,5 +293,16 @@ async function syncDirectory(directory: string): Promise<void> {
 
 function mapError(err: unknown, path: string): unknown {
   if (hasErrorCode(err, 'ENOENT') || hasErrorCode(err, 'ENOTDIR')) return new PathNotFoundError(path);
+  if (hasErrorCode(err, 'ENOSPC') || hasErrorCode(err, 'EDQUOT'))
+    return new StorageFullError(path, { cause: err });
   return err;
+}
+
+/** Runs a write, turning "no space" (and a missing source) into the driver's errors. */
+async function writing<T>(path: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw mapError(err, path);
+  }
 }

@@ -74,9 +74,12 @@ export function referrerPath(name: RepositoryName, subject: Digest, referrer: Di
   return `${referrersPath(name, subject)}/${algorithmOf(referrer)}-${hexOf(referrer)}`;
 }
 
+/** The name of the directory, inside a repository's, holding its upload sessions. */
+export const UPLOADS_DIRECTORY = '_uploads';
+
 /** The directory of all upload sessions of a repository. */
 export function uploadsPath(name: RepositoryName): string {
-  return `${repositoryPath(name)}/_uploads`;
+  return `${repositoryPath(name)}/${UPLOADS_DIRECTORY}`;
 }
 
 /** The bytes received so far by an upload session. */

@@ -20,6 +20,12 @@ export interface BerthConfig {
     headers: Record<string, string[]>;
     /** Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front. */
     trustproxy: boolean;
+    /** How long a request body may go without a byte arriving; 0 for no limit. */
+    bodytimeout: number;
+    /** How long a client may take to send a request's headers; 0 for no limit. */
+    headertimeout: number;
+    /** Requests sending a body at once from one client address; 0 for no limit. */
+    maxuploadsperclient: number;
   };
   storage: {
     driver: 'filesystem';
@@ -155,6 +161,9 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'http.draintimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.headers', expects: 'a map of header name to values', parse: parseHeaders, default: {} },
   { key: 'http.trustproxy', expects: 'true or false', parse: boolean, default: false },
+  { key: 'http.bodytimeout', expects: 'a duration', parse: parseDuration, default: 60_000 },
+  { key: 'http.headertimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
+  { key: 'http.maxuploadsperclient', expects: 'a whole number', parse: count, default: 128 },
   { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
   {
     key: 'storage.filesystem.rootdirectory',

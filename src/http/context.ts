@@ -16,6 +16,8 @@ export interface BerthState {
   bytesIn: number;
   /** Who is calling and what they may do; set by the route's access check. */
   caller?: Caller;
+  /** Fails the stream a handler reads the body from (see request-body.ts), when it uses one. */
+  abortBody?: (error: Error) => void;
 }
 
 /** The Koa context type used by every middleware and route. */

@@ -17,7 +17,8 @@ export function errorHandler(logger: Logger) {
       await next();
     } catch (err) {
       const error = toRegistryError(err, ctx);
-      if (error.status >= 500) {
+      // A RegistryError is a deliberate answer (503, 507) that its source has logged already.
+      if (error.status >= 500 && !isRegistryError(err)) {
         logger.error('request failed', { request_id: ctx.state.requestId, path: ctx.path, error: err });
       }
       render(ctx, error);
@@ -36,6 +37,13 @@ export function render(ctx: BerthContext, error: RegistryError): void {
   }
   ctx.status = error.status;
   ctx.set(error.headers);
+  // Answered before the body was read to its end (a rejected chunk, a full disk): the
+  // connection closes after the answer. Until then the rest of the body is read and dropped,
+  // since closing a socket with unread data resets it and the client could lose the answer.
+  if (!ctx.req.complete) {
+    ctx.set('Connection', 'close');
+    ctx.req.resume();
+  }
   ctx.type = 'application/json';
   ctx.body = error.toJSON();
 }

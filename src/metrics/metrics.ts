@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one Berth process, on a registry of its own (no prom-client global
  * state): HTTP requests by route template and status, bytes in and out, uploads streaming
- * right now, and storage driver operation latency.
+ * right now, storage driver operation latency, and writes refused for lack of space.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthEvent } from '../auth/authorizer.js';
@@ -15,6 +15,8 @@ export interface Metrics {
   uploadTransfer(delta: 1 | -1): void;
   /** Storage driver operation durations by outcome (`ok`, `not_found`, `error`). */
   observeStorage: OperationObserver;
+  /** Counts a write refused because storage is full. */
+  storageFullRefusal(): void;
   /** Counts logins, issued and refused tokens, and refused requests. */
   observeAuth(event: AuthEvent): void;
 }
@@ -72,6 +74,12 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const storageFull = new Counter({
+    name: 'berth_storage_full_refusals_total',
+    help: 'Writes refused because storage is out of space (answered 507).',
+    registers: [registry],
+  });
+
   const auth = new Counter({
     name: 'berth_auth_events_total',
     help: 'Auth events: login_success, login_failure, login_limited, token_issued, token_invalid, access_denied.',
@@ -93,6 +101,9 @@ export function createMetrics(): Metrics {
     },
     observeStorage(driver, operation, seconds, outcome) {
       storage.observe({ driver, operation, outcome }, seconds);
+    },
+    storageFullRefusal() {
+      storageFull.inc();
     },
     observeAuth(event) {
       auth.inc({ event });

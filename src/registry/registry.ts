@@ -11,7 +11,9 @@ import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
+import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
 import { createTagService, type TagService } from './tags.js';
+import { purgeIdleUploads } from './upload-purge.js';
 import { createUploadService, type UploadService } from './uploads.js';
 
 /** The registry's services. */
@@ -25,6 +27,10 @@ export interface Registry {
   catalog(): Promise<RepositoryName[]>;
   /** Resolves when storage answers; rejects with the storage error otherwise. */
   checkStorage(): Promise<void>;
+  /** What is known about storage space, learnt from refused writes. */
+  space: StorageSpace;
+  /** Deletes upload sessions idle since before `cutoff` (only counts them with dryRun); returns how many. */
+  purgeUploads(cutoff: Date, options?: { dryRun?: boolean }): Promise<number>;
 }
 
 /** Options of createRegistry. */
@@ -36,11 +42,14 @@ export interface RegistryOptions {
   /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
   manifestLimits: ManifestLimits;
   onTransfer?: (delta: 1 | -1) => void;
+  /** Hooks for writes refused for lack of space (metrics, a log line). */
+  storageFull?: SpaceWatchOptions;
 }
 
 /** Wires the registry services over a driver. */
 export function createRegistry(options: RegistryOptions): Registry {
-  const { driver, deleteEnabled } = options;
+  const { deleteEnabled } = options;
+  const { driver, space } = watchStorageSpace(options.driver, options.storageFull);
   const cache = options.cache === 'inmemory' ? createMemoryCache() : createNullCache();
   const blobs = createBlobService({ driver, cache, deleteEnabled });
   const tags = createTagService(driver);
@@ -67,9 +76,12 @@ export function createRegistry(options: RegistryOptions): Registry {
     manifests,
     tags,
     referrers,
+    space,
     catalog: () => listRepositories(driver),
     async checkStorage() {
       await driver.list('/');
     },
+    purgeUploads: (cutoff, options) =>
+      purgeIdleUploads(driver, cutoff, { ...options, onPurged: uploads.forget }),
   };
 }

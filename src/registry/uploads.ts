@@ -1,6 +1,8 @@
 /**
- * Blob upload sessions. A session is a file on storage (`_uploads/<id>/data`) that grows
- * with each chunk, so sessions survive restarts and work across replicas. The running hash
+ * Blob upload sessions. A session is an object on storage (`_uploads/<id>`) that grows with
+ * each chunk, so sessions survive restarts and work across replicas. A chunk is all or
+ * nothing: one that fails (client gone, length not matching its Content-Range, disk full)
+ * leaves the session as it was, so a retry cannot land after stray bytes. The running hash
  * of a session lives in memory as an optimisation only: when it is missing or out of step
  * (another replica took a chunk, the process restarted, a chunk failed midway) the data is
  * hashed again from storage when the session completes. Nothing becomes visible as a blob
@@ -10,7 +12,7 @@ import { type Hash, randomUUID } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, REPOSITORIES_ROOT, uploadPath } from '../blobstore/layout.js';
+import { blobDataPath, uploadPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import type { MetadataCache } from './cache.js';
 import { algorithmOf, type Digest, digestFromHash, newHash } from './digest.js';
@@ -62,8 +64,8 @@ export interface UploadService {
   cancel(name: RepositoryName, id: string): Promise<void>;
   /** A whole blob in one request (`POST ?digest=`): nothing remains if it fails. */
   putMonolithic(name: RepositoryName, digest: Digest, body: Readable): Promise<CompletedUpload>;
-  /** Deletes sessions idle since before `cutoff` (only counts them with dryRun); returns how many. */
-  purge(cutoff: Date, options?: { dryRun?: boolean }): Promise<number>;
+  /** Drops what this process remembers about a session deleted behind its back (by the purge job). */
+  forget(id: string): void;
 }
 
 /** Options of the upload service. */
@@ -124,10 +126,11 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     const state = hashes.get(key(name, id)) ?? startHashAtZero(name, id, current.size);
     const tracked = state && state.size === current.size ? state : undefined;
     if (!tracked) hashes.delete(key(name, id));
+    const chunk = range ? ofLength(body, range, current.size) : body;
     onTransfer(1);
     let size: number;
     try {
-      size = await driver.append(uploadPath(name, id), tracked ? hashing(body, tracked.hash) : body);
+      size = await driver.append(uploadPath(name, id), tracked ? hashing(chunk, tracked.hash) : chunk);
     } catch (err) {
       hashes.delete(key(name, id));
       throw err;
@@ -135,12 +138,6 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       onTransfer(-1);
     }
     if (tracked) tracked.size = size;
-    if (range && size !== range.end + 1) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'chunk length does not match its Content-Range', {
-        headers: { Range: uploadRange(size) },
-        detail: { receivedRange: `${range.start}-${range.end}`, uploadSize: size },
-      });
-    }
     return { id, size, received: size - current.size };
   }
 
@@ -241,26 +238,34 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
       }
     },
 
-    async purge(cutoff, { dryRun = false } = {}) {
-      let purged = 0;
-      await driver.walk(REPOSITORIES_ROOT, async (info) => {
-        if (!info.isDir) return 'skip';
-        const base = info.path.slice(info.path.lastIndexOf('/') + 1);
-        if (base !== '_uploads') return base.startsWith('_') ? 'skip' : 'continue';
-        for (const id of await driver.list(info.path)) {
-          const session = `${info.path}/${id}`;
-          const activity = (await orMissing(driver.stat(session), undefined))?.modTime;
-          if (activity === undefined || activity >= cutoff) continue;
-          purged += 1;
-          if (dryRun) continue;
-          await deleteQuietly(driver, session);
-          hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
-        }
-        return 'skip';
-      });
-      return purged;
+    forget(id) {
+      hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
     },
   };
+}
+
+/**
+ * Passes a chunk through, failing it as soon as it is longer than its Content-Range says, or
+ * at its end when it is shorter: the driver then appends none of it.
+ */
+function ofLength(body: Readable, range: ChunkRange, sessionSize: number): Readable {
+  const expected = range.end - range.start + 1;
+  let received = 0;
+  const mismatch = () =>
+    new RegistryError('BLOB_UPLOAD_INVALID', 'chunk length does not match its Content-Range', {
+      headers: { Range: uploadRange(sessionSize) },
+      detail: { receivedRange: `${range.start}-${range.end}`, uploadSize: sessionSize },
+    });
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      callback(received > expected ? mismatch() : null, chunk);
+    },
+    flush(callback) {
+      callback(received === expected ? null : mismatch());
+    },
+  });
+  return pipeline(body, counter, () => {});
 }
 
 /** Passes a stream through while feeding every chunk to `hash`. */

@@ -4,6 +4,7 @@
  * location.
  */
 import { type BerthContext, respondEmpty } from '../http/context.js';
+import { hasRequestBody, requestBody } from '../http/request-body.js';
 import { type Digest, parseDigest } from '../registry/digest.js';
 import { isRegistryError, RegistryError } from '../registry/errors.js';
 import { parseName, type RepositoryName } from '../registry/names.js';
@@ -30,7 +31,7 @@ export function uploadRoutes(registry: Registry) {
       const digestText = queryParam(ctx, 'digest');
       if (digestText !== undefined) {
         const digest = parseDigest(digestText);
-        const blob = await registry.uploads.putMonolithic(name, digest, ctx.req);
+        const blob = await registry.uploads.putMonolithic(name, digest, requestBody(ctx));
         ctx.state.bytesIn = blob.received;
         return created(ctx, name, digest);
       }
@@ -48,7 +49,11 @@ export function uploadRoutes(registry: Registry) {
       const id = capture(ctx, 1);
       const range = chunkRange(ctx.get('Content-Range') || undefined);
       checkDeclaredLength(ctx, range);
-      const session = await withSessionHeaders(name, id, registry.uploads.append(name, id, ctx.req, range));
+      const session = await withSessionHeaders(
+        name,
+        id,
+        registry.uploads.append(name, id, requestBody(ctx), range),
+      );
       ctx.state.bytesIn = session.received;
       progress(ctx, name, session, 202);
     },
@@ -66,7 +71,7 @@ export function uploadRoutes(registry: Registry) {
       const digest = parseDigest(digestText);
       const range = chunkRange(ctx.get('Content-Range') || undefined);
       checkDeclaredLength(ctx, range);
-      const body = hasBody(ctx) ? ctx.req : undefined;
+      const body = hasRequestBody(ctx.req) ? requestBody(ctx) : undefined;
       const blob = await withSessionHeaders(
         name,
         id,
@@ -116,12 +121,6 @@ async function withSessionHeaders<T>(name: RepositoryName, id: string, work: Pro
     }
     throw err;
   }
-}
-
-function hasBody(ctx: BerthContext): boolean {
-  const length = ctx.get('Content-Length');
-  if (length !== '') return Number(length) > 0;
-  return ctx.get('Transfer-Encoding') !== '';
 }
 
 function checkDeclaredLength(ctx: BerthContext, range: { start: number; end: number } | undefined): void {

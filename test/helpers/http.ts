@@ -9,13 +9,14 @@ export interface RawResponse {
   body: Buffer;
 }
 
-/** Sends `chunks` with Transfer-Encoding: chunked (no Content-Length). */
+/** Sends `chunks` with Transfer-Encoding: chunked (no Content-Length), `gapMs` apart. */
 export function sendChunked(
   baseUrl: string,
   method: string,
   path: string,
   chunks: Buffer[],
   headers: Record<string, string> = {},
+  gapMs = 0,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}${path}`, {
@@ -30,8 +31,14 @@ export function sendChunked(
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(body) }),
       );
     });
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
+    const send = async () => {
+      for (const chunk of chunks) {
+        req.write(chunk);
+        if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+      }
+      req.end();
+    };
+    void send();
   });
 }
 
@@ -61,4 +68,42 @@ export function sendAndDisconnect(
     socket.on('error', reject);
     socket.on('close', () => resolve());
   });
+}
+
+/** A request whose client stopped sending: what the server answered, once it closed the connection. */
+export interface StalledRequest {
+  /** Everything the server sent, once it closed the connection. */
+  closed: Promise<string>;
+  /** Drops the connection from the client side. */
+  destroy(): void;
+}
+
+/**
+ * Starts a request (`head` is the request line's method and path) that declares
+ * `declaredLength` body bytes, or a chunked body when it is undefined, sends only `sent` and
+ * then nothing more, holding the connection open.
+ */
+export function stalledRequest(
+  baseUrl: string,
+  head: string,
+  declaredLength: number | undefined,
+  sent: Buffer,
+  headers: Record<string, string> = {},
+): StalledRequest {
+  const url = new URL(baseUrl);
+  const socket = connect(Number(url.port), url.hostname);
+  const framing =
+    declaredLength === undefined ? 'Transfer-Encoding: chunked' : `Content-Length: ${declaredLength}`;
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.write(`${head} HTTP/1.1\r\nHost: ${url.host}\r\n${extra.join('')}${framing}\r\n\r\n`);
+  if (declaredLength === undefined) socket.write(`${sent.length.toString(16)}\r\n`);
+  socket.write(sent);
+  if (declaredLength === undefined) socket.write('\r\n');
+  const received: Buffer[] = [];
+  socket.on('data', (data: Buffer) => received.push(data));
+  socket.on('error', () => {});
+  const closed = new Promise<string>((resolve) =>
+    socket.on('close', () => resolve(Buffer.concat(received).toString())),
+  );
+  return { closed, destroy: () => socket.destroy() };
 }

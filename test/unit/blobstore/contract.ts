@@ -140,18 +140,41 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       assert.equal(readBack.digest('hex'), hash.digest('hex'));
     });
 
-    it('a failed append rejects and leaves a prefix of what was sent, which stat reports truly', async () => {
+    it('a failed append rejects and leaves the object exactly as it was before the call', async () => {
       await driver.append('/fail/data', Readable.from([Buffer.from('kept-')]));
-      const sent = Buffer.from('partial-bytes');
-      await assert.rejects(driver.append('/fail/data', failingSource(sent)), /client went away/);
-      const content = await driver.getContent('/fail/data');
-      assert.equal((await driver.stat('/fail/data')).size, content.length);
-      assert.ok(content.toString().startsWith('kept-'));
-      assert.ok(
-        Buffer.concat([Buffer.from('kept-'), sent])
-          .subarray(0, content.length)
-          .equals(content),
+      const big = randomBytes(3 * 1024 * 1024);
+      for (const source of [failingSource(Buffer.from('partial-bytes')), failingSource(big)]) {
+        await assert.rejects(driver.append('/fail/data', source), /client went away/);
+        assert.equal((await driver.getContent('/fail/data')).toString(), 'kept-');
+        assert.equal((await driver.stat('/fail/data')).size, 5);
+      }
+      assert.equal(await driver.append('/fail/data', Readable.from([Buffer.from('more')])), 9);
+      assert.equal((await driver.getContent('/fail/data')).toString(), 'kept-more');
+    });
+
+    it('a source that fails only after its last byte (a rejected chunk) appends nothing', async () => {
+      await driver.append('/reject/data', Readable.from([Buffer.from('12345')]));
+      async function* rejectedAtTheEnd() {
+        yield Buffer.from('abc');
+        throw new Error('chunk length does not match');
+      }
+      await assert.rejects(
+        driver.append('/reject/data', Readable.from(rejectedAtTheEnd())),
+        /does not match/,
       );
+      assert.equal((await driver.getContent('/reject/data')).toString(), '12345');
+    });
+
+    it('a failed append to a new path leaves no bytes behind', async () => {
+      await assert.rejects(
+        driver.append('/fresh/data', failingSource(Buffer.from('abc'))),
+        /client went away/,
+      );
+      const size = await driver.stat('/fresh/data').then(
+        (info) => info.size,
+        (err: unknown) => (isNotFound(err) ? 0 : Number.NaN),
+      );
+      assert.equal(size, 0);
     });
 
     it('move publishes an object at a new path (creating parents), replacing the destination', async () => {

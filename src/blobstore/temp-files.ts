@@ -1,0 +1,81 @@
+/**
+ * The filesystem driver's temp files: how they are named, and sweeping the ones a crash left
+ * behind. `putContent` writes a temp file beside its target and renames it into place; a
+ * process killed in between leaves the temp file. It is never part of any object (dot-files
+ * are invisible to `list` and `walk`), so deleting it is safe once no writer can still be
+ * using it, which is what the age bound guarantees.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Dir, Dirent } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as nodePath from 'node:path';
+
+const TEMP_PREFIX = '.tmp-';
+
+/**
+ * Temp files older than this are leftovers. Only small objects (tags, manifests, referrer
+ * descriptors) go through temp files, and writing one takes well under a second; an hour
+ * leaves room for a stalled disk and for clock skew between replicas sharing the storage.
+ */
+export const STALE_TEMP_FILE_AGE_MS = 3_600_000;
+
+/** A fresh temp file name, unique across processes. */
+export function tempFileName(): string {
+  return `${TEMP_PREFIX}${randomUUID()}`;
+}
+
+/** Options of sweepStaleTempFiles. */
+export interface SweepOptions {
+  /** The current time in milliseconds (tests pass their own). */
+  now?: number;
+  /** Only count the stale temp files. */
+  dryRun?: boolean;
+}
+
+/**
+ * Deletes the temp files anywhere under `root` last modified more than STALE_TEMP_FILE_AGE_MS
+ * before `now` (with dryRun, only counts them); returns how many. Directories are read as
+ * streams, so a store with millions of blobs costs time, not memory.
+ */
+export async function sweepStaleTempFiles(root: string, options: SweepOptions = {}): Promise<number> {
+  const cutoff = (options.now ?? Date.now()) - STALE_TEMP_FILE_AGE_MS;
+  let swept = 0;
+  const directories = [root];
+  for (let directory = directories.pop(); directory !== undefined; directory = directories.pop()) {
+    for await (const entry of entriesOf(directory)) {
+      const path = nodePath.join(directory, entry.name);
+      if (entry.isDirectory()) directories.push(path);
+      else if (entry.name.startsWith(TEMP_PREFIX) && (await modifiedBefore(path, cutoff))) {
+        swept += 1;
+        if (!options.dryRun) await fs.rm(path, { force: true });
+      }
+    }
+  }
+  return swept;
+}
+
+/** The entries of a directory, or none when it was removed meanwhile (a concurrent delete). */
+async function* entriesOf(directory: string): AsyncGenerator<Dirent> {
+  let entries: Dir;
+  try {
+    entries = await fs.opendir(directory);
+  } catch (err) {
+    if (isMissing(err)) return;
+    throw err;
+  }
+  yield* entries;
+}
+
+async function modifiedBefore(path: string, cutoff: number): Promise<boolean> {
+  try {
+    return (await fs.lstat(path)).mtimeMs < cutoff;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
