@@ -4,7 +4,7 @@
  * them. A command's first line (its synopsis) is also what a usage error repeats.
  */
 import { CliError } from '../cli/io.js';
-import { nearest } from '../text/nearest.js';
+import { didYouMean } from '../text/nearest.js';
 import { runArgTakesValue } from './cli-flags.js';
 import { DEFAULT_AGENT_ROOT } from './layout.js';
 
@@ -136,8 +136,7 @@ export function commandSynopsis(command: AgentCommand): string {
 
 /** The error for an unknown command, suggesting the nearest one. */
 export function unknownCommand(command: string): CliError {
-  const guess = nearest(command, AGENT_COMMANDS, 2);
-  const hint = guess ? ` (did you mean ${guess}?)` : '';
+  const hint = didYouMean(command, AGENT_COMMANDS, 2);
   return new CliError(`agent: unknown command "${command}"${hint}\nRun 'berth agent --help' for the list.`);
 }
 

@@ -3,7 +3,7 @@
  * `berth GROUP --help`, `berth GROUP COMMAND --help` and usage errors are all printed from,
  * so the texts cannot disagree.
  */
-import { nearest } from '../text/nearest.js';
+import { didYouMean } from '../text/nearest.js';
 import { CliError, HelpRequest } from './io.js';
 
 /** One command: its arguments and a sentence or two about it. */
@@ -201,17 +201,16 @@ export function pickSubcommand(
   if (!sub) {
     const names = group.subcommands.map((candidate) => candidate.name);
     throw new CliError(
-      `unknown ${group.name} command "${name}"${didYouMean(name, names)}\n\n${groupUsage(group).trimEnd()}`,
+      `unknown ${group.name} command "${name}"${commandTypoHint(name, names)}\n\n${groupUsage(group).trimEnd()}`,
     );
   }
   return { sub, usage: subcommandUsage(group, sub), rest };
 }
 
 /** ` (did you mean NAME?)` when one of `candidates` is a likely typo of `word`, else ''. */
-export function didYouMean(word: string, candidates: string[]): string {
+export function commandTypoHint(word: string, candidates: string[]): string {
   // Short words tolerate fewer edits: "ad" is a typo of "add", not of "rm".
-  const guess = nearest(word, candidates, Math.min(3, Math.max(1, Math.floor(word.length / 2))));
-  return guess ? ` (did you mean ${guess}?)` : '';
+  return didYouMean(word, candidates, Math.min(3, Math.max(1, Math.floor(word.length / 2))));
 }
 
 function withPolicy(group: CommandGroup, args: string): string {

@@ -6,7 +6,7 @@
  */
 import { PolicyError } from '../auth/policy-error.js';
 import { ConfigError } from '../config/load.js';
-import { didYouMean, GROUPS, groupNamed, groupUsage, topUsage } from './help.js';
+import { commandTypoHint, GROUPS, groupNamed, groupUsage, topUsage } from './help.js';
 import { CliError, HelpRequest, processIo, type TextOut } from './io.js';
 import { berthVersion } from './version.js';
 
@@ -76,7 +76,7 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
     default: {
       const names = [...GROUPS.map((group) => group.name), 'help', 'version'];
       throw new CliError(
-        `unknown command "${command}"${didYouMean(command, names)}\n\n${topUsage().trimEnd()}`,
+        `unknown command "${command}"${commandTypoHint(command, names)}\n\n${topUsage().trimEnd()}`,
       );
     }
   }

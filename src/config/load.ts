@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { nearest } from '../text/nearest.js';
+import { didYouMean } from '../text/nearest.js';
 import { DISTRIBUTION_KEYS, type DistributionKey, distributionKey } from './distribution-keys.js';
 import { type BerthConfig, crossCheck, crossWarnings, envName, KEYS, type KeySpec } from './schema.js';
 
@@ -164,11 +164,6 @@ function checkEnvironment(env: NodeJS.ProcessEnv, warnings: string[]): void {
     const hint = instead ? `: ${instead(value)}` : didYouMean(name, VARIABLES);
     throw new ConfigError(`environment variable ${name} is not a Berth setting${hint}`);
   }
-}
-
-function didYouMean(name: string, candidates: Iterable<string>): string {
-  const guess = nearest(name, candidates);
-  return guess ? ` (did you mean ${guess}?)` : '';
 }
 
 function prefixesOf(key: string): string[] {

@@ -17,6 +17,12 @@ export function nearest(word: string, candidates: Iterable<string>, maxDistance 
   return best;
 }
 
+/** ` (did you mean NAME?)` for the nearest of `candidates` within `maxDistance` edits, else ''. */
+export function didYouMean(word: string, candidates: Iterable<string>, maxDistance = 3): string {
+  const guess = nearest(word, candidates, maxDistance);
+  return guess ? ` (did you mean ${guess}?)` : '';
+}
+
 /** Levenshtein distance: insertions, deletions and substitutions of one character. */
 export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
