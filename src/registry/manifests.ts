@@ -97,11 +97,16 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     throw await missingIn(driver, name, manifestUnknown(reference.tag ? { tag: reference.tag } : { digest }));
   }
 
+  /** A manifest with its body: from the cache when it holds both, else one read of its file. */
+  async function storedManifest(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
+    const info = cache.revision(name, digest);
+    const body = info && cache.manifestBody(digest);
+    return info && body ? { ...info, body } : readRevision(name, digest);
+  }
+
   async function childrenOf(name: RepositoryName, digest: Digest): Promise<Digest[]> {
-    const info = await revision(name, digest);
-    if (!info || !INDEX_TYPES.has(info.mediaType)) return [];
-    const body = cache.manifestBody(digest) ?? (await readRevision(name, digest))?.body;
-    return body ? indexChildren(body) : [];
+    const manifest = await storedManifest(name, digest);
+    return manifest && INDEX_TYPES.has(manifest.mediaType) ? indexChildren(manifest.body) : [];
   }
 
   async function store(name: RepositoryName, info: RevisionInfo, body: Buffer): Promise<void> {
