@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dir, Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
+import { hasErrorCode } from '../fs/system-error.js';
 
 const TEMP_PREFIX = '.tmp-';
 
@@ -76,6 +77,5 @@ async function modifiedBefore(path: string, cutoff: number): Promise<boolean> {
 }
 
 function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
+  return hasErrorCode(err, 'ENOENT') || hasErrorCode(err, 'ENOTDIR');
 }

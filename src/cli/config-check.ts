@@ -4,7 +4,7 @@
  * files it names, through the same function the server loads and reloads them with.
  */
 import { loadAuthFiles } from '../auth/policy-source.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig, withConfigKey } from '../config/load.js';
 import { groupNamed, pickSubcommand } from './help.js';
 import { type CliIo, onePositional, parseCommandArgs } from './io.js';
 
@@ -20,13 +20,10 @@ export async function configCommand(args: string[], io: CliIo): Promise<number> 
   // The server reads neither file without auth, so neither is judged then.
   if (mode === 'none' || (policy === '' && htpasswd.path === '')) return 0;
   const files = { policy: policy || undefined, htpasswd: htpasswd.path || undefined };
-  let loaded: Awaited<ReturnType<typeof loadAuthFiles>>;
-  try {
-    loaded = await loadAuthFiles(files);
-  } catch (err) {
-    // Named as the server names it at start-up.
-    throw new ConfigError(`${policy ? 'auth.policy' : 'auth.htpasswd.path'}: ${(err as Error).message}`);
-  }
+  // Named as the server names it at start-up.
+  const loaded = await withConfigKey(policy ? 'auth.policy' : 'auth.htpasswd.path', () =>
+    loadAuthFiles(files),
+  );
   for (const warning of loaded.warnings) io.stdout.write(`warning: ${warning}\n`);
   if (files.htpasswd) io.stdout.write(`${files.htpasswd}: htpasswd file is valid\n`);
   if (files.policy) io.stdout.write(`${files.policy}: policy is valid\n`);

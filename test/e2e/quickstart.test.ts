@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 import { type BerthProcess, startBerthProcess } from './helpers/berth-process.js';
+import { requireEngine } from './helpers/docker.js';
 import { readmeSection, shellBlockWith } from './helpers/readme.js';
 import { run, runOk } from './helpers/run.js';
 
@@ -36,11 +37,7 @@ describe('README quick start', () => {
     // buildah also reads DOCKER_CONFIG, and wants the file there once the variable is set.
     await writeFile(path.join(work, 'docker', 'config.json'), '{}\n');
     script = (block) => `set -euo pipefail\n${block.replaceAll('localhost:5000', `localhost:${port}`)}`;
-    await runOk('docker', ['info', '--format', '{{.ServerVersion}}']).catch((error: Error) => {
-      throw new Error(
-        `the quick start needs a running docker daemon (scripts/test-all starts one): ${error.message}`,
-      );
-    });
+    await requireEngine((args) => run('docker', args, { env }));
   });
   after(async () => {
     await run('docker', ['rmi', '--force', `localhost:${port}/demo/hello:1`], { env });
