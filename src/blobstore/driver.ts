@@ -28,45 +28,113 @@ export type WalkDecision = 'continue' | 'skip';
 /** Called for every entry below the walked path, in lexical order, parents before children. */
 export type WalkVisitor = (info: FileInfo) => WalkDecision | undefined | Promise<WalkDecision | undefined>;
 
+/** A condition on a write: the object is still the version read, or does not exist yet. */
+export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
+
+/** A small object read whole, with the version a conditional write compares against. */
+export interface VersionedContent {
+  content: Buffer;
+  version: string;
+}
+
+/** Paging of `list`: names after `after` (exclusive), at most `limit` of them. */
+export interface ListPage {
+  after?: string;
+  limit?: number;
+}
+
+/**
+ * A large object being written in pieces, possibly by several processes one after another:
+ * an upload session's bytes. The record is the driver's own (JSON-serialisable, small); the
+ * caller keeps it (in the session's state object) and hands it back for the next step. Only
+ * `size` is for the caller to read.
+ */
+export interface StagedObject {
+  /** Bytes written so far. */
+  readonly size: number;
+  readonly [detail: string]: unknown;
+}
+
+/**
+ * Writing large objects in steps. The caller serialises the steps of one staged object (the
+ * upload service claims the session first); the driver still never lets a write it did not
+ * acknowledge reach a committed object: `commit` fails instead.
+ */
+export interface StagedWrites {
+  /**
+   * Begins a staged object whose data is kept at or below `path` (a layout path) while it is
+   * written, and may stay there after `commit`.
+   */
+  start(path: string): Promise<StagedObject>;
+  /**
+   * Adds everything `source` yields and resolves with the new record. All or nothing: when the
+   * source fails (even after its last byte, which is how a caller rejects a chunk) or the store
+   * fails midway, the object is as `staged` describes it and the error is rethrown. Memory
+   * stays bounded by one part (`storage.s3.chunksize`) per write, whatever the source's size.
+   */
+  write(staged: StagedObject, source: Readable): Promise<StagedObject>;
+  /**
+   * Makes the staged bytes the object at `path`, replacing any, without copying them through
+   * this process (S3 completes the multipart upload in place). Rejects, committing nothing,
+   * when the stored bytes are not exactly those `staged` acknowledges.
+   */
+  commit(staged: StagedObject, path: string): Promise<void>;
+  /** Drops a staged object and everything written for it. Idempotent. */
+  discard(staged: StagedObject): Promise<void>;
+}
+
 /** The operations every backend implements. */
 export interface StorageDriver {
   /** Short backend name, used in logs and metrics. */
   readonly name: string;
+  /**
+   * True when `putContent` enforces its condition. Some S3-compatible stores ignore the
+   * headers; then a conditional write is a plain one and callers must say what that costs.
+   */
+  readonly conditionalWrites: boolean;
   /** Reads a small object whole. Throws PathNotFoundError. */
   getContent(path: string): Promise<Buffer>;
+  /** Reads a small object whole with its version. Throws PathNotFoundError. */
+  getVersioned(path: string): Promise<VersionedContent>;
   /**
-   * Writes a small object atomically and durably, replacing any previous one. Every write
-   * (`putContent`, `append`, `move`) refused for lack of space throws StorageFullError.
+   * Writes a small object atomically and durably, replacing any previous one, and resolves
+   * with its new version. With a condition, throws PreconditionFailedError and writes nothing
+   * when the object is not at that version (or exists, for `ifNoneMatch`). Every write
+   * refused for lack of space throws StorageFullError.
    */
-  putContent(path: string, content: Uint8Array): Promise<void>;
+  putContent(path: string, content: Uint8Array, condition?: WriteCondition): Promise<string>;
   /**
    * Opens a stream over `length` bytes starting at `offset` (to the end when `length` is
    * undefined). Throws PathNotFoundError before any byte is produced.
    */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /**
-   * Appends everything `source` yields to the object at `path`, creating it if needed, and
-   * resolves with the object's new size. All or nothing: when the source fails (even after
-   * its last byte, which is how a caller rejects a chunk) or the write fails midway, the
-   * object keeps exactly the bytes it had (none, if the call created it) and the error is
-   * rethrown. While an append is under way `stat` may report the old size or any size up to
-   * the new one. A backend may stream into the object and cut a failed append off again, or
-   * keep the new bytes aside until the source ends (S3: a part per append).
+   * Describes an object. Directories (prefixes) are described too, but that may cost a
+   * listing: nothing on a request's path stats a directory. Throws PathNotFoundError.
    */
-  append(path: string, source: Readable): Promise<number>;
-  /** Describes an object or directory. Throws PathNotFoundError. */
   stat(path: string): Promise<FileInfo>;
-  /** Names (not paths) of the direct children of a directory, sorted. Throws PathNotFoundError. */
-  list(path: string): Promise<string[]>;
   /**
-   * Moves an object atomically, replacing the destination. The destination becomes visible
-   * whole and durable, or not at all. Throws PathNotFoundError when `from` is missing.
+   * Names (not paths) of the direct children of a directory, sorted bytewise, optionally one
+   * page of them. Throws PathNotFoundError when there are none.
+   */
+  list(path: string, page?: ListPage): Promise<string[]>;
+  /**
+   * Moves an object, replacing the destination; the destination becomes visible whole or not
+   * at all. Cheap for committed staged objects and small objects; not for large objects
+   * written with `putContent` (there are none). Throws PathNotFoundError when `from` is missing.
    */
   move(from: string, to: string): Promise<void>;
   /** Deletes an object or a whole directory tree. Throws PathNotFoundError. */
   delete(path: string): Promise<void>;
-  /** Visits everything below `path`; see WalkVisitor. Throws PathNotFoundError. */
+  /** Visits everything below `path`; see WalkVisitor. For maintenance jobs, never per request. */
   walk(path: string, visit: WalkVisitor): Promise<void>;
+  /**
+   * A URL from which a client may GET the object directly for a while (a presigned S3 URL),
+   * or undefined when the backend does not hand out URLs (or is configured not to).
+   */
+  redirectURL(path: string): Promise<string | undefined>;
+  /** Large objects written in steps. */
+  staged: StagedWrites;
 }
 
 /** The driver's "no such path" error; the registry layer maps it to BLOB_UNKNOWN and friends. */
@@ -100,6 +168,37 @@ export class InvalidPathError extends Error {
     this.name = 'InvalidPathError';
     this.path = path;
   }
+}
+
+/** A conditional write found the object at another version (or present, for `ifNoneMatch`). */
+export class PreconditionFailedError extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`precondition failed: ${path} changed`);
+    this.name = 'PreconditionFailedError';
+    this.path = path;
+  }
+}
+
+/**
+ * The store could not be reached or kept failing after retries (throttling, 5xx, network).
+ * The registry answers it with 503 UNAVAILABLE; nothing was half-written.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** True for PreconditionFailedError. */
+export function isPreconditionFailed(err: unknown): err is PreconditionFailedError {
+  return err instanceof PreconditionFailedError;
+}
+
+/** True for StorageUnavailableError. */
+export function isUnavailable(err: unknown): err is StorageUnavailableError {
+  return err instanceof StorageUnavailableError;
 }
 
 /** True for PathNotFoundError. */

@@ -4,6 +4,11 @@
  *   /
  *   ├── blobs/                                  content-addressed bytes, shared by all repositories
  *   │   └── <alg>/<hex[0:2]>/<hex>              one layer or config
+ *   ├── data/<id[0:2]>/<id>                     an upload's bytes while staged; on S3 a committed
+ *   │                                           blob's bytes stay here and its blob path refers to
+ *   │                                           them, so publishing copies nothing
+ *   ├── catalog/<escaped name>                  empty marker per repository: the catalog, listed
+ *   │                                           flat and in order (see catalogEntryName)
  *   └── repositories/
  *       └── <name>/                             e.g. library/ubuntu (nested directories)
  *           ├── _layers/<alg>/<hex>             empty marker: the blob is part of this repository
@@ -13,7 +18,8 @@
  *           │   ├── tags/<tag>                  the digest the tag points at
  *           │   └── referrers/<alg>/<hex>/      manifests whose `subject` is <alg>:<hex>
  *           │       └── <alg>-<hex>             one referrer's descriptor (JSON)
- *           └── _uploads/<id>                   an upload session's bytes so far
+ *           └── _uploads/<id>                   an upload session's state (JSON: size, hash
+ *                                               midstate, the driver's staged-object record)
  *
  * A blob is visible in a repository only through its `_layers` marker, so a push or a mount
  * into one repository says nothing about another. Names of repositories and tags come from
@@ -74,6 +80,37 @@ export function referrerPath(name: RepositoryName, subject: Digest, referrer: Di
   return `${referrersPath(name, subject)}/${algorithmOf(referrer)}-${hexOf(referrer)}`;
 }
 
+/** Root of staged upload data. */
+export const DATA_ROOT = '/data';
+
+/** Where the bytes of upload `id` are staged (`id` is a UUID). */
+export function stagedDataPath(id: string): string {
+  return `${DATA_ROOT}/${id.slice(0, 2)}/${id}`;
+}
+
+/** Root of the catalog: one marker per repository. */
+export const CATALOG_ROOT = '/catalog';
+
+/**
+ * A repository name as one path component whose bytewise order is the names' ASCII order:
+ * `.` becomes `.a` and `/` becomes `.b` (no other character of a name is escaped). That keeps
+ * `a-b` < `a.b` < `a/b` < `a0` as in the names, so a listing of the catalog is already in the
+ * order the spec asks for and can be paged with S3's StartAfter.
+ */
+export function catalogEntryName(name: RepositoryName): string {
+  return name.replaceAll('.', '.a').replaceAll('/', '.b');
+}
+
+/** The inverse of catalogEntryName. */
+export function repositoryOfCatalogEntry(entry: string): string {
+  return entry.replace(/\.([ab])/g, (_match, code: string) => (code === 'a' ? '.' : '/'));
+}
+
+/** The catalog marker of a repository. */
+export function catalogEntryPath(name: RepositoryName): string {
+  return `${CATALOG_ROOT}/${catalogEntryName(name)}`;
+}
+
 /** The name of the directory, inside a repository's, holding its upload sessions. */
 export const UPLOADS_DIRECTORY = '_uploads';
 
@@ -82,7 +119,7 @@ export function uploadsPath(name: RepositoryName): string {
   return `${repositoryPath(name)}/${UPLOADS_DIRECTORY}`;
 }
 
-/** The bytes received so far by an upload session. */
+/** The state object of an upload session. */
 export function uploadPath(name: RepositoryName, id: string): string {
   return `${uploadsPath(name)}/${id}`;
 }
