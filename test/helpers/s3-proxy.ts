@@ -1,0 +1,264 @@
+/**
+ * An HTTP proxy in front of s3rver that makes it behave like S3 where Berth relies on it, and
+ * lets tests watch and disturb the traffic:
+ *
+ * - every request is recorded by operation name (PutObject, UploadPart, CopyObject, ...);
+ * - injected faults answer matching requests with an S3 error instead of forwarding them;
+ * - writes of one key are atomic, as on S3: a key's writes run one at a time and never
+ *   overlap its reads, and a PutObject body is forwarded only once it has fully arrived (s3rver
+ *   writes straight into the object's file, so an interrupted PUT would leave a torn object);
+ * - AbortMultipartUpload, which s3rver lacks, removes the upload's parts;
+ * - with `conditional`, `If-None-Match: *` and `If-Match` on PutObject and
+ *   CompleteMultipartUpload are enforced as AWS documents them (412 PreconditionFailed, or 404
+ *   NoSuchKey for If-Match on a missing object). Without it they pass through and s3rver
+ *   ignores them, like stores that do not implement conditional writes.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+/** One request the proxy saw. */
+export interface ProxiedRequest {
+  operation: string;
+  key: string;
+  /** The status answered, once the response has started. */
+  status?: number;
+}
+
+/** Answer requests matching `operation` (and `key`, when given) with an error, `times` times. */
+export interface InjectedFault {
+  operation: string;
+  key?: RegExp;
+  status: number;
+  code: string;
+  times: number;
+}
+
+/** The running proxy. */
+export interface S3Proxy {
+  readonly requests: ProxiedRequest[];
+  inject(fault: InjectedFault): void;
+  /** Listens on `port` (0: a free one) and resolves with the port. */
+  listen(port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Where s3rver keeps its data, and whether conditions are enforced. */
+export interface S3ProxyOptions {
+  upstreamPort: () => number;
+  directory: string;
+  bucket: string;
+  conditional: boolean;
+}
+
+/** Creates (without starting) a proxy in front of s3rver. */
+export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
+  const requests: ProxiedRequest[] = [];
+  const faults: InjectedFault[] = [];
+  const locks = createKeyLocks();
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const key = decodeURIComponent(url.pathname.split('/').slice(2).join('/'));
+    const operation = operationOf(req, key, url.searchParams);
+    const record: ProxiedRequest = { operation, key };
+    requests.push(record);
+    res.on('finish', () => {
+      record.status = res.statusCode;
+    });
+    const fault = takeFault(faults, operation, key);
+    if (fault) {
+      await readBody(req);
+      return answer(res, fault.status, fault.code);
+    }
+    if (operation === 'AbortMultipartUpload') return abortUpload(res, url.searchParams.get('uploadId') ?? '');
+    const exclusive = WRITES.has(operation);
+    if (key !== '') {
+      const lock = locks.acquire(key, exclusive);
+      // Registered before waiting, so a client that leaves while queued still frees its turn.
+      res.on('close', () => lock.then((release) => release()));
+      await lock;
+    }
+    const body = operation === 'PutObject' ? await readBody(req) : undefined;
+    const refusal = exclusive && options.conditional ? await checkConditions(req, key) : undefined;
+    if (refusal) {
+      if (!body) await readBody(req);
+      return answer(res, refusal.status, refusal.code);
+    }
+    forward(req, res, body, options.upstreamPort());
+  }
+
+  async function checkConditions(req: http.IncomingMessage, key: string) {
+    const noneMatch = req.headers['if-none-match'];
+    const match = req.headers['if-match'];
+    if (noneMatch === undefined && match === undefined) return undefined;
+    const etag = await currentEtag(objectFile(options.directory, options.bucket, key));
+    if (noneMatch === '*' && etag !== undefined) return PRECONDITION_FAILED;
+    if (match === undefined) return undefined;
+    if (etag === undefined) return { status: 404, code: 'NoSuchKey' };
+    return match === '*' || match.replaceAll('"', '') === etag ? undefined : PRECONDITION_FAILED;
+  }
+
+  async function abortUpload(res: http.ServerResponse, uploadId: string): Promise<void> {
+    const dir = path.join(options.directory, options.bucket, '._S3rver_uploads', path.basename(uploadId));
+    const exists = await stat(dir).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return answer(res, 404, 'NoSuchUpload');
+    await rm(dir, { recursive: true, force: true });
+    res.writeHead(204).end();
+  }
+
+  return {
+    requests,
+    inject: (fault) => faults.push({ ...fault }),
+    listen: (port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const WRITES = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject']);
+const PRECONDITION_FAILED = { status: 412, code: 'PreconditionFailed' };
+
+/** The S3 operation a request is, by method, query and headers. */
+function operationOf(req: http.IncomingMessage, key: string, query: URLSearchParams): string {
+  const method = req.method ?? 'GET';
+  if (key === '') {
+    if (query.has('list-type')) return 'ListObjectsV2';
+    if (query.has('delete')) return 'DeleteObjects';
+    return method === 'HEAD' ? 'HeadBucket' : `${method}Bucket`;
+  }
+  if (method === 'PUT') {
+    if (query.has('uploadId')) return 'UploadPart';
+    return 'x-amz-copy-source' in req.headers ? 'CopyObject' : 'PutObject';
+  }
+  if (method === 'POST') return query.has('uploads') ? 'CreateMultipartUpload' : 'CompleteMultipartUpload';
+  if (method === 'DELETE') return query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
+  return method === 'HEAD' ? 'HeadObject' : 'GetObject';
+}
+
+function takeFault(faults: InjectedFault[], operation: string, key: string): InjectedFault | undefined {
+  const fault = faults.find(
+    (candidate) =>
+      candidate.times > 0 && candidate.operation === operation && (candidate.key?.test(key) ?? true),
+  );
+  if (fault) fault.times -= 1;
+  return fault;
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Answers with an S3 error document (HEAD responses carry no body). */
+function answer(res: http.ServerResponse, status: number, code: string): void {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${code} (s3 test proxy)</Message></Error>`;
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+  res.end(res.req.method === 'HEAD' ? undefined : xml);
+}
+
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: Buffer | undefined,
+  port: number,
+): void {
+  const upstream = http.request({
+    host: '127.0.0.1',
+    port,
+    method: req.method,
+    path: req.url,
+    headers: req.headers,
+  });
+  upstream.on('response', (response) => {
+    res.writeHead(response.statusCode ?? 502, response.headers);
+    response.pipe(res);
+  });
+  // A store that went away mid-request looks like one to the client: the connection drops.
+  upstream.on('error', () => res.destroy());
+  if (body) upstream.end(body);
+  else req.pipe(upstream);
+}
+
+/** s3rver's file holding the bytes of `key`. */
+function objectFile(directory: string, bucket: string, key: string): string {
+  const parts = key.split('/');
+  const name = parts.pop() as string;
+  return path.join(directory, bucket, ...parts, `${name}._S3rver_object`);
+}
+
+/** The ETag (without quotes) s3rver would answer for the object in `file`, if it exists. */
+async function currentEtag(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(`${file}.md5`, 'utf8')).trim();
+  } catch {
+    try {
+      return createHash('md5')
+        .update(await readFile(file))
+        .digest('hex');
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+interface KeyState {
+  readers: number;
+  writer: boolean;
+  queue: { exclusive: boolean; grant: () => void }[];
+}
+
+/** Per-key reader/writer locks, granted in arrival order. */
+function createKeyLocks() {
+  const states = new Map<string, KeyState>();
+
+  function pump(key: string, state: KeyState): void {
+    for (let next = state.queue[0]; next; next = state.queue[0]) {
+      const free = next.exclusive ? !state.writer && state.readers === 0 : !state.writer;
+      if (!free) break;
+      state.queue.shift();
+      if (next.exclusive) state.writer = true;
+      else state.readers += 1;
+      next.grant();
+    }
+    if (!state.writer && state.readers === 0 && state.queue.length === 0) states.delete(key);
+  }
+
+  return {
+    acquire(key: string, exclusive: boolean): Promise<() => void> {
+      const state = states.get(key) ?? { readers: 0, writer: false, queue: [] };
+      states.set(key, state);
+      return new Promise((resolve) => {
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          if (exclusive) state.writer = false;
+          else state.readers -= 1;
+          pump(key, state);
+        };
+        state.queue.push({ exclusive, grant: () => resolve(release) });
+        pump(key, state);
+      });
+    },
+  };
+}
