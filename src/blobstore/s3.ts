@@ -1,0 +1,287 @@
+/**
+ * The S3 driver (AWS S3 and S3-compatible stores): objects are keys under
+ * `storage.s3.rootdirectory` in one bucket. Small objects are single PUTs, which S3 makes
+ * visible atomically. Large objects are staged writes (s3-staged.ts) that become visible at
+ * their final path through a pointer (s3-pointers.ts), so publishing copies nothing. Requests
+ * that keep failing become StorageUnavailableError (s3-errors.ts).
+ */
+import { Readable } from 'node:stream';
+import { CopyObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  type FileInfo,
+  isNotFound,
+  PathNotFoundError,
+  PreconditionFailedError,
+  type StorageDriver,
+  type VersionedContent,
+  type WriteCondition,
+} from './driver.js';
+import { isInvalidRange } from './s3-errors.js';
+import { deleteTree, listNames, walkTree } from './s3-listing.js';
+import {
+  bodyBytes,
+  bodyStream,
+  deleteObject,
+  getObject,
+  hasKeysBelow,
+  headObject,
+  type ObjectHead,
+  putObject,
+} from './s3-objects.js';
+import {
+  createPointerCache,
+  type Pointer,
+  type PointerCache,
+  pointerOf,
+  pointerVersion,
+  writePointer,
+} from './s3-pointers.js';
+import { checkBucket, probeConditionalWrites } from './s3-probe.js';
+import { createStagedWrites } from './s3-staged.js';
+import { createS3Store, type S3Connection, type S3Store } from './s3-store.js';
+
+/** Options of the S3 driver (the `storage.s3` config section). */
+export interface S3DriverOptions extends S3Connection {
+  /** Part size of staged writes, at least 5 MiB. */
+  chunkSize: number;
+  /** Parts one staged write uploads at once. */
+  multipartConcurrency: number;
+  /** Hand out presigned URLs for blob downloads. */
+  redirect: boolean;
+  /** How long a presigned URL is valid, in seconds. */
+  redirectExpirySeconds: number;
+}
+
+/**
+ * Creates the S3 driver once the bucket answers, having probed whether it enforces conditional
+ * writes. Rejects with a message naming the bucket and endpoint when it cannot be used.
+ */
+export async function createS3Driver(options: S3DriverOptions): Promise<StorageDriver> {
+  const store = createS3Store(options);
+  const where = options.endpoint !== '' ? options.endpoint : `AWS region ${options.region}`;
+  await checkBucket(store, where);
+  const conditionalWrites = await probeConditionalWrites(store);
+  return s3Driver(store, { ...options, conditionalWrites });
+}
+
+/** Settings of an S3 driver over an existing store. */
+export interface S3DriverSettings
+  extends Pick<S3DriverOptions, 'chunkSize' | 'multipartConcurrency' | 'redirect' | 'redirectExpirySeconds'> {
+  conditionalWrites: boolean;
+}
+
+/** The driver over `store`, without start-up checks (tests build it directly). */
+export function s3Driver(store: S3Store, settings: S3DriverSettings): StorageDriver {
+  const pointers = createPointerCache();
+  const reads = pointerReads(store, pointers);
+
+  return {
+    name: 's3',
+    conditionalWrites: settings.conditionalWrites,
+
+    getContent: async (path) => (await reads.whole(path)).content,
+    getVersioned: (path) => reads.whole(path),
+
+    async putContent(path, content, condition) {
+      pointers.forget(path);
+      const enforced = settings.conditionalWrites ? conditionHeaders(condition) : {};
+      try {
+        return await putObject(store, path, content, enforced);
+      } catch (err) {
+        // AWS answers If-Match on a missing object with 404: the object is not at that version.
+        if (condition && settings.conditionalWrites && isNotFound(err))
+          throw new PreconditionFailedError(path);
+        throw err;
+      }
+    },
+
+    reader: (path, offset = 0, length) => reads.stream(path, offset, length),
+
+    async stat(path) {
+      if (path !== '/') {
+        const found = await reads.resolve(path);
+        if (found) return objectInfo(path, found.head, found.pointer);
+      }
+      if (path === '/' || (await hasKeysBelow(store, path, store.prefixOf(path))))
+        return { path, size: 0, modTime: new Date(0), version: '', isDir: true };
+      throw new PathNotFoundError(path);
+    },
+
+    list: (path, page) => listNames(store, path, page),
+
+    async move(from, to) {
+      const source = await reads.resolve(from);
+      if (!source) throw new PathNotFoundError(from);
+      const replaced = await reads.resolve(to);
+      if (source.pointer) await writePointer(store, to, source.pointer);
+      else await copyObject(store, from, to);
+      pointers.forget(to);
+      await deleteObject(store, from);
+      pointers.forget(from);
+      if (replaced?.pointer && replaced.pointer.data !== source.pointer?.data)
+        await deleteObject(store, replaced.pointer.data);
+    },
+
+    async delete(path) {
+      const found = path === '/' ? undefined : await reads.resolve(path);
+      if (found) {
+        // The data first: a pointer left behind by a failed delete still names nothing lost.
+        if (found.pointer) await deleteObject(store, found.pointer.data);
+        await deleteObject(store, path);
+        pointers.forget(path);
+        return;
+      }
+      if (!(await deleteTree(store, path, pointers))) throw new PathNotFoundError(path);
+    },
+
+    walk: (path, visit) => walkTree(store, path, visit),
+
+    async redirectURL(path) {
+      if (!settings.redirect) return undefined;
+      const pointer = pointers.get(path) ?? (await reads.resolve(path))?.pointer;
+      if (!pointer && !(await headObject(store, path))) throw new PathNotFoundError(path);
+      const key = store.key(pointer ? pointer.data : path);
+      return getSignedUrl(store.client, new GetObjectCommand({ Bucket: store.bucket, Key: key }), {
+        expiresIn: settings.redirectExpirySeconds,
+      });
+    },
+
+    staged: createStagedWrites(store, { ...settings, pointers }),
+  };
+}
+
+function conditionHeaders(condition: WriteCondition | undefined): { ifMatch?: string; ifNoneMatch?: '*' } {
+  if (!condition) return {};
+  return 'ifMatch' in condition ? { ifMatch: condition.ifMatch } : { ifNoneMatch: '*' };
+}
+
+function objectInfo(path: string, head: ObjectHead, pointer: Pointer | undefined): FileInfo {
+  return {
+    path,
+    size: pointer ? pointer.size : head.size,
+    modTime: head.modTime,
+    version: pointer ? pointerVersion(pointer) : head.etag,
+    isDir: false,
+  };
+}
+
+/** A server-side copy of a small object (never of staged data: those move as pointers). */
+async function copyObject(store: S3Store, from: string, to: string): Promise<void> {
+  const source = store.key(from).split('/').map(encodeURIComponent).join('/');
+  await store.call('move', from, () =>
+    store.client.send(
+      new CopyObjectCommand({
+        Bucket: store.bucket,
+        Key: store.key(to),
+        CopySource: `${store.bucket}/${source}`,
+      }),
+    ),
+  );
+}
+
+/** What is at a path: its head, and the pointer it is, if it is one. */
+interface Resolved {
+  head: ObjectHead;
+  pointer?: Pointer;
+}
+
+/** Reads that follow pointers, through the pointer cache. */
+function pointerReads(store: S3Store, pointers: PointerCache) {
+  async function resolve(path: string): Promise<Resolved | undefined> {
+    const head = await headObject(store, path);
+    if (!head) return undefined;
+    const pointer = pointerOf(head.metadata);
+    if (pointer) pointers.set(path, pointer);
+    else pointers.forget(path);
+    return pointer ? { head, pointer } : { head };
+  }
+
+  /** Runs `read` on a pointer's data; a missing data object means the path is gone. */
+  async function ofData<T>(path: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (isNotFound(err)) throw new PathNotFoundError(path);
+      throw err;
+    }
+  }
+
+  /** A read through a cached pointer, or undefined when its data is gone (re-read it then). */
+  async function viaCache<T>(path: string, read: (pointer: Pointer) => Promise<T>): Promise<T | undefined> {
+    const cached = pointers.get(path);
+    if (!cached) return undefined;
+    try {
+      return await read(cached);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      pointers.forget(path);
+      return undefined;
+    }
+  }
+
+  async function wholeData(path: string, pointer: Pointer): Promise<VersionedContent> {
+    const out = await ofData(path, () => getObject(store, pointer.data));
+    return { content: await bodyBytes(store, path, out), version: pointerVersion(pointer) };
+  }
+
+  async function whole(path: string): Promise<VersionedContent> {
+    const cached = await viaCache(path, (pointer) => wholeData(path, pointer));
+    if (cached) return cached;
+    const out = await getObject(store, path);
+    const pointer = pointerOf(out.Metadata);
+    if (!pointer) {
+      pointers.forget(path);
+      return { content: await bodyBytes(store, path, out), version: out.ETag ?? '' };
+    }
+    bodyStream(out).resume();
+    pointers.set(path, pointer);
+    return wholeData(path, pointer);
+  }
+
+  /** A stream of `length` bytes (to the end when undefined) of the object at `path` from `offset`. */
+  async function window(path: string, data: string, size: number, offset: number, length?: number) {
+    const end = length === undefined ? size : Math.min(size, offset + length);
+    if (end <= offset) return Readable.from([]);
+    const range = offset === 0 && end === size ? undefined : { start: offset, end: end - 1 };
+    try {
+      const out = await getObject(store, data, range);
+      return bounded(bodyStream(out), out.ContentLength, end - offset);
+    } catch (err) {
+      if (isInvalidRange(err)) return Readable.from([]);
+      if (isNotFound(err)) throw new PathNotFoundError(path);
+      throw err;
+    }
+  }
+
+  async function stream(path: string, offset: number, length?: number): Promise<Readable> {
+    const cached = await viaCache(path, (pointer) =>
+      window(path, pointer.data, pointer.size, offset, length),
+    );
+    if (cached) return cached;
+    const found = await resolve(path);
+    if (!found) throw new PathNotFoundError(path);
+    const { pointer, head } = found;
+    return window(path, pointer ? pointer.data : path, pointer ? pointer.size : head.size, offset, length);
+  }
+
+  return { resolve, whole, stream };
+}
+
+/**
+ * The body, cut to `expected` bytes if the store sent more (s3rver answers `bytes=0-0` with
+ * the whole object).
+ */
+function bounded(body: Readable, sent: number | undefined, expected: number): Readable {
+  if (sent === undefined || sent <= expected) return body;
+  async function* take(): AsyncGenerator<Buffer> {
+    let left = expected;
+    for await (const chunk of body) {
+      const piece = (chunk as Buffer).subarray(0, left);
+      left -= piece.length;
+      yield piece;
+      if (left === 0) return;
+    }
+  }
+  return Readable.from(take(), { objectMode: false });
+}
