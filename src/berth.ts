@@ -3,14 +3,12 @@
  * server, and storage maintenance (upload purging, temp file sweeping). The CLI and the tests
  * both start Berth through here.
  */
-import * as nodePath from 'node:path';
 import { createApp } from './app.js';
 import { createAuth } from './auth/setup.js';
 import { checkedDriver } from './blobstore/checked.js';
+import { createConfiguredDriver } from './blobstore/create-driver.js';
 import type { StorageDriver } from './blobstore/driver.js';
-import { createFilesystemDriver } from './blobstore/filesystem.js';
 import { sweepStaleTempFiles } from './blobstore/temp-files.js';
-import { withConfigKey } from './config/load.js';
 import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { startMaintenance } from './maintenance.js';
@@ -38,11 +36,9 @@ export interface BerthInstance {
  */
 export async function startBerth(config: BerthConfig, logger: Logger): Promise<BerthInstance> {
   const metrics = createMetrics();
-  const root = nodePath.resolve(config.storage.filesystem.rootdirectory);
-  const filesystem = await withConfigKey('storage.filesystem.rootdirectory', () =>
-    createFilesystemDriver({ rootDirectory: root }),
-  );
-  const driver = checkedDriver(filesystem, metrics.observeStorage);
+  const storage = await createConfiguredDriver(config.storage);
+  const root = storage.localRoot;
+  const driver = checkedDriver(storage.driver, metrics.observeStorage);
   const registry = createRegistry({
     driver,
     deleteEnabled: config.storage.delete.enabled,
@@ -58,7 +54,8 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
         }),
     },
   });
-  const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
+  // With S3 there is no local root; the config check then insists on auth.token.signingkey.
+  const auth = await createAuth(config.auth, root ?? '', logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
   const server = await startServer(app, config.http.addr, {
     headerTimeoutMs: config.http.headertimeout,
@@ -68,17 +65,21 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
   });
   const stopMaintenance = startMaintenance({
     registry,
-    sweepStorage: (options) => sweepStaleTempFiles(root, options),
+    ...(root !== undefined ? { sweepStorage: (options) => sweepStaleTempFiles(root, options) } : {}),
     purging: config.storage.maintenance.uploadpurging,
     logger,
   });
   const stopGovernor = startMemoryGovernor();
-  logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
-    addr: server.url,
-    storage: 'filesystem',
-    rootdirectory: root,
-    auth: config.auth.mode,
-  });
+  logger.info(
+    `berth listening on ${server.url}, storing data in ${storage.location} (${storage.driver.name})`,
+    {
+      addr: server.url,
+      storage: storage.driver.name,
+      location: storage.location,
+      conditionalwrites: storage.driver.conditionalWrites,
+      auth: config.auth.mode,
+    },
+  );
   return {
     server,
     registry,

@@ -5,7 +5,7 @@
  * - ignored: Berth has no use for the setting, or already behaves as it asks; leaving it out
  *   changes nothing that matters, so Berth starts and warns.
  * - unsupported: the operator expects something Berth would not do (TLS, a pull-through cache,
- *   read-only mode, S3 storage); starting anyway would quietly break that expectation, so
+ *   read-only mode, Azure storage); starting anyway would quietly break that expectation, so
  *   Berth refuses and says what to do instead.
  *
  * An entry covers its key and everything below it (`proxy` covers `proxy.remoteurl`).
@@ -23,13 +23,62 @@ const ignored = (key: string, note: string): DistributionKey => ({ key, kind: 'i
 const unsupported = (key: string, note: string): DistributionKey => ({ key, kind: 'unsupported', note });
 
 /** Storage drivers of distribution that Berth lacks. */
-export const OTHER_STORAGE_DRIVERS: readonly string[] = ['s3', 'azure', 'gcs', 'swift', 'oss'];
+export const OTHER_STORAGE_DRIVERS: readonly string[] = ['azure', 'gcs', 'swift', 'oss'];
 
 const otherDriver = (driver: string) =>
   unsupported(
     `storage.${driver}`,
-    `the ${driver} storage driver is not part of Berth yet; use storage.filesystem (on a mounted volume)`,
+    `the ${driver} storage driver is not part of Berth yet; use storage.s3 (with the store's S3-compatible endpoint) or storage.filesystem`,
   );
+
+/** Settings of distribution's S3 driver that Berth has no key for. */
+const S3_KEYS: readonly DistributionKey[] = [
+  unsupported('storage.s3.secure', 'write the scheme into storage.s3.regionendpoint (http:// or https://)'),
+  unsupported('storage.s3.v4auth', 'Berth always signs with AWS Signature Version 4; remove the key'),
+  unsupported(
+    'storage.s3.encrypt',
+    'set default encryption on the bucket (SSE-S3 or SSE-KMS); S3 applies it to every object Berth writes',
+  ),
+  unsupported('storage.s3.keyid', "name the KMS key in the bucket's default encryption instead"),
+  unsupported(
+    'storage.s3.storageclass',
+    "Berth writes the bucket's default storage class; move objects with a lifecycle rule on the bucket",
+  ),
+  unsupported(
+    'storage.s3.skipverify',
+    "Berth verifies the endpoint's TLS certificate; give node its CA with NODE_EXTRA_CA_CERTS",
+  ),
+  unsupported(
+    'storage.s3.objectacl',
+    "Berth writes objects with the bucket's default ACL; grant access with a bucket policy",
+  ),
+  unsupported(
+    'storage.s3.sessiontoken',
+    'leave accesskey/secretkey unset and set AWS_SESSION_TOKEN with the AWS_* variables',
+  ),
+  unsupported(
+    'storage.s3.usedualstack',
+    'set storage.s3.regionendpoint to the dual-stack endpoint (https://s3.dualstack.REGION.amazonaws.com)',
+  ),
+  unsupported(
+    'storage.s3.accelerate',
+    'set storage.s3.regionendpoint to the accelerate endpoint (https://s3-accelerate.amazonaws.com)',
+  ),
+  ignored(
+    'storage.s3.multipartcopychunksize',
+    'Berth never copies large objects: a committed upload stays where it was written',
+  ),
+  ignored('storage.s3.multipartcopymaxconcurrency', 'Berth never copies large objects'),
+  ignored('storage.s3.multipartcopythresholdsize', 'Berth never copies large objects'),
+  ignored('storage.s3.useragent', "Berth sends the AWS SDK's user agent"),
+  ignored(
+    'storage.s3.loglevel',
+    'S3 requests are timed in /metrics (berth_storage_operation_duration_seconds)',
+  ),
+  ignored('storage.s3.checksumdisabled', 'Berth sends checksums only where S3 requires them'),
+  ignored('storage.s3.checksumalgorithm', 'Berth sends checksums only where S3 requires them'),
+  ignored('storage.s3.maxrequestspersecond', 'the AWS SDK backs off when S3 throttles'),
+];
 
 /** Every distribution key Berth knows but does not implement. */
 export const DISTRIBUTION_KEYS: readonly DistributionKey[] = [
@@ -47,7 +96,7 @@ export const DISTRIBUTION_KEYS: readonly DistributionKey[] = [
   ignored('health', 'probe /healthz and /readyz instead'),
   ignored('redis', 'Berth caches in process (storage.cache.blobdescriptor)'),
   ignored('storage.filesystem.maxthreads', 'Berth sizes its I/O thread pool itself'),
-  ignored('storage.redirect', 'Berth serves blobs itself'),
+  ignored('storage.redirect', 'redirects to presigned URLs are storage.s3.redirect'),
   ignored('storage.tag', 'tag lookups need no tuning'),
   ignored('storage.cache.blobdescriptorsize', 'the in-process cache bounds itself'),
   ignored('auth.htpasswd.realm', 'the Basic challenge uses auth.basic.realm'),
@@ -70,6 +119,7 @@ export const DISTRIBUTION_KEYS: readonly DistributionKey[] = [
   ),
   unsupported('middleware', 'Berth has no middleware (CDN redirects included); remove the section'),
   ...OTHER_STORAGE_DRIVERS.map(otherDriver),
+  ...S3_KEYS,
   unsupported('storage.inmemory', 'use storage.filesystem, on a tmpfs for a throwaway registry'),
   unsupported(
     'storage.maintenance.readonly',

@@ -5,6 +5,7 @@
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
 import { OTHER_STORAGE_DRIVERS } from './distribution-keys.js';
+import { bucketName, keyPrefix, MAX_URL_EXPIRY, MIB, partSize, urlExpiry } from './s3-values.js';
 import { parseAddress, parseDuration, parseHeaders, parseSize } from './values.js';
 
 /** The validated configuration. Durations are milliseconds, sizes are bytes. */
@@ -28,8 +29,24 @@ export interface BerthConfig {
     maxuploadsperclient: number;
   };
   storage: {
-    driver: 'filesystem';
+    driver: 'filesystem' | 's3';
     filesystem: { rootdirectory: string };
+    s3: {
+      bucket: string;
+      region: string;
+      /** Endpoint URL of an S3-compatible store, or '' for AWS. */
+      regionendpoint: string;
+      forcepathstyle: boolean;
+      /** Key prefix, without leading or trailing slashes; '' for the bucket's root. */
+      rootdirectory: string;
+      /** Static credentials, or both '' for the AWS credential chain. */
+      accesskey: string;
+      secretkey: string;
+      chunksize: number;
+      multipartconcurrency: number;
+      redirect: boolean;
+      redirectexpiry: number;
+    };
     delete: { enabled: boolean };
     cache: { blobdescriptor: 'inmemory' | 'none' };
     maintenance: {
@@ -134,11 +151,11 @@ const positiveCount = (value: unknown): number => {
   throw new Error(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
 };
 
-const storageDriver = (value: unknown): 'filesystem' => {
-  if (value === 'filesystem') return value;
+const storageDriver = (value: unknown): 'filesystem' | 's3' => {
+  if (value === 'filesystem' || value === 's3') return value;
   if (typeof value === 'string' && [...OTHER_STORAGE_DRIVERS, 'inmemory'].includes(value))
-    throw new Error(`the ${value} driver is not part of this version of Berth yet; use filesystem`);
-  throw new Error(`expected filesystem, got ${JSON.stringify(value)}`);
+    throw new Error(`the ${value} driver is not part of this version of Berth yet; use filesystem or s3`);
+  throw new Error(`expected filesystem or s3, got ${JSON.stringify(value)}`);
 };
 
 const cacheKind = (value: unknown): 'inmemory' | 'none' => {
@@ -164,12 +181,33 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'http.bodytimeout', expects: 'a duration', parse: parseDuration, default: 60_000 },
   { key: 'http.headertimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.maxuploadsperclient', expects: 'a whole number', parse: count, default: 128 },
-  { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
+  { key: 'storage.driver', expects: 'filesystem or s3', parse: storageDriver, default: 'filesystem' },
   {
     key: 'storage.filesystem.rootdirectory',
     expects: 'a directory path',
     parse: nonEmptyString,
     default: './data',
+  },
+  { key: 'storage.s3.bucket', expects: 'a bucket name', parse: bucketName, default: '' },
+  { key: 'storage.s3.region', expects: 'an AWS region', parse: nonEmptyString, default: 'us-east-1' },
+  { key: 'storage.s3.regionendpoint', expects: 'a URL', parse: httpUrlOrEmpty, default: '' },
+  { key: 'storage.s3.forcepathstyle', expects: 'true or false', parse: boolean, default: false },
+  { key: 'storage.s3.rootdirectory', expects: 'a key prefix', parse: keyPrefix, default: '' },
+  { key: 'storage.s3.accesskey', expects: 'an access key id', parse: optionalString, default: '' },
+  { key: 'storage.s3.secretkey', expects: 'a secret access key', parse: optionalString, default: '' },
+  { key: 'storage.s3.chunksize', expects: 'a size from 5MiB to 5GiB', parse: partSize, default: 16 * MIB },
+  {
+    key: 'storage.s3.multipartconcurrency',
+    expects: 'a whole number >= 1',
+    parse: positiveCount,
+    default: 2,
+  },
+  { key: 'storage.s3.redirect', expects: 'true or false', parse: boolean, default: false },
+  {
+    key: 'storage.s3.redirectexpiry',
+    expects: 'a duration from 1s to 7d',
+    parse: urlExpiry,
+    default: 20 * 60_000,
   },
   { key: 'storage.delete.enabled', expects: 'true or false', parse: boolean, default: true },
   {
@@ -257,6 +295,8 @@ export const KEYS: readonly KeySpec[] = [
  */
 export function crossCheck(config: BerthConfig): string | undefined {
   const { auth } = config;
+  const storageProblem = checkStorage(config);
+  if (storageProblem) return storageProblem;
   const external = auth.token.rootcertbundle !== '' || auth.token.jwks !== '';
   const accounts = auth.policy !== '' || auth.htpasswd.path !== '';
   if (auth.mode === 'basic' && !accounts)
@@ -266,6 +306,22 @@ export function crossCheck(config: BerthConfig): string | undefined {
   if (auth.mode === 'token' && external && auth.token.realm === '')
     return 'auth.token.realm must name the external token server when auth.token.rootcertbundle or auth.token.jwks is set';
   if (auth.token.expiration < 1000) return 'auth.token.expiration must be at least 1s';
+  return undefined;
+}
+
+/** The rules of the S3 keys, and what S3 storage asks of other sections. */
+function checkStorage(config: BerthConfig): string | undefined {
+  const { s3 } = config.storage;
+  if ((s3.accesskey === '') !== (s3.secretkey === ''))
+    return 'storage.s3.accesskey and storage.s3.secretkey go together: set both, or neither to use the AWS credential chain (environment, profile, instance role, web identity)';
+  if (s3.redirectexpiry > MAX_URL_EXPIRY)
+    return 'storage.s3.redirectexpiry: expected a duration from 1s to 7d (the longest a presigned URL lives)';
+  if (config.storage.driver !== 's3') return undefined;
+  if (s3.bucket === '') return 'storage.driver s3 needs storage.s3.bucket';
+  const { token } = config.auth;
+  const builtInTokens = config.auth.mode === 'token' && token.rootcertbundle === '' && token.jwks === '';
+  if (builtInTokens && token.signingkey === '')
+    return 'auth.mode token with storage.driver s3 needs auth.token.signingkey: a key file that every replica shares (there is no local storage directory to keep it in)';
   return undefined;
 }
 

@@ -8,6 +8,9 @@
  *   overlap its reads, and a PutObject body is forwarded only once it has fully arrived (s3rver
  *   writes straight into the object's file, so an interrupted PUT would leave a torn object);
  * - AbortMultipartUpload, which s3rver lacks, removes the upload's parts;
+ * - CompleteMultipartUpload checks the listed parts as S3 does (s3rver takes any list):
+ *   ascending numbers (InvalidPartOrder), each uploaded with the ETag given (InvalidPart),
+ *   every part but the last at least 5 MiB (EntityTooSmall);
  * - with `conditional`, `If-None-Match: *` and `If-Match` on PutObject and
  *   CompleteMultipartUpload are enforced as AWS documents them (412 PreconditionFailed, or 404
  *   NoSuchKey for If-Match on a missing object). Without it they pass through and s3rver
@@ -84,8 +87,11 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
       res.on('close', () => lock.then((release) => release()));
       await lock;
     }
-    const body = operation === 'PutObject' ? await readBody(req) : undefined;
-    const refusal = exclusive && options.conditional ? await checkConditions(req, key) : undefined;
+    const buffered = operation === 'PutObject' || operation === 'CompleteMultipartUpload';
+    const body = buffered ? await readBody(req) : undefined;
+    const refusal =
+      (exclusive && options.conditional ? await checkConditions(req, key) : undefined) ??
+      (operation === 'CompleteMultipartUpload' ? await checkParts(url.searchParams, body) : undefined);
     if (refusal) {
       if (!body) await readBody(req);
       return answer(res, refusal.status, refusal.code);
@@ -104,13 +110,31 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
     return match === '*' || match.replaceAll('"', '') === etag ? undefined : PRECONDITION_FAILED;
   }
 
+  async function checkParts(query: URLSearchParams, body: Buffer | undefined) {
+    const dir = uploadDirectory(query.get('uploadId') ?? '');
+    if (!(await exists(dir))) return { status: 404, code: 'NoSuchUpload' };
+    const listed = [...(body?.toString() ?? '').matchAll(/<Part>(.*?)<\/Part>/gs)].map((match) => ({
+      n: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(match[1] as string)?.[1]),
+      etag: (/<ETag>(.*?)<\/ETag>/.exec(match[1] as string)?.[1] ?? '').replace(/&quot;|"/g, ''),
+    }));
+    for (const [i, part] of listed.entries()) {
+      if (i > 0 && part.n <= (listed[i - 1] as { n: number }).n)
+        return { status: 400, code: 'InvalidPartOrder' };
+      const uploaded = await readFile(path.join(dir, `${part.n}.md5`), 'utf8').catch(() => undefined);
+      if (uploaded?.trim() !== part.etag) return { status: 400, code: 'InvalidPart' };
+      const { size } = await stat(path.join(dir, String(part.n)));
+      if (i < listed.length - 1 && size < MIN_PART_SIZE) return { status: 400, code: 'EntityTooSmall' };
+    }
+    return undefined;
+  }
+
+  function uploadDirectory(uploadId: string): string {
+    return path.join(options.directory, options.bucket, '._S3rver_uploads', path.basename(uploadId));
+  }
+
   async function abortUpload(res: http.ServerResponse, uploadId: string): Promise<void> {
-    const dir = path.join(options.directory, options.bucket, '._S3rver_uploads', path.basename(uploadId));
-    const exists = await stat(dir).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) return answer(res, 404, 'NoSuchUpload');
+    const dir = uploadDirectory(uploadId);
+    if (!(await exists(dir))) return answer(res, 404, 'NoSuchUpload');
     await rm(dir, { recursive: true, force: true });
     res.writeHead(204).end();
   }
@@ -136,6 +160,8 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
 
 const WRITES = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject']);
 const PRECONDITION_FAILED = { status: 412, code: 'PreconditionFailed' };
+/** S3's smallest part but the last. */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /** The S3 operation a request is, by method, query and headers. */
 function operationOf(req: http.IncomingMessage, key: string, query: URLSearchParams): string {
@@ -197,6 +223,13 @@ function forward(
   upstream.on('error', () => res.destroy());
   if (body) upstream.end(body);
   else req.pipe(upstream);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** s3rver's file holding the bytes of `key`. */
