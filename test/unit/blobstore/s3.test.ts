@@ -125,7 +125,7 @@ describe('S3 driver on s3rver', () => {
     await driver.delete('/blobs/sha256/cd/small');
   });
 
-  it('a reader through a cached pointer finds a blob deleted by another replica gone', async () => {
+  it('another replica re-reads a cached pointer that was replaced, and finds a deleted blob gone', async () => {
     const other = await createS3Driver({ ...s3Options(server, fixture.rootDirectory), redirect: false });
     const staged = await driver.staged.write(
       await driver.staged.start('/data/ef/shared'),
@@ -133,6 +133,13 @@ describe('S3 driver on s3rver', () => {
     );
     await driver.staged.commit(staged, '/blobs/sha256/ef/shared');
     assert.equal((await other.getContent('/blobs/sha256/ef/shared')).toString(), 'shared bytes');
+    // Replaced through this driver (the old data goes): the other re-reads the pointer.
+    const newer = await driver.staged.write(
+      await driver.staged.start('/data/ef/newer'),
+      piecesOf(Buffer.from('newer'), 2),
+    );
+    await driver.staged.commit(newer, '/blobs/sha256/ef/shared');
+    assert.equal((await other.getContent('/blobs/sha256/ef/shared')).toString(), 'newer');
     await driver.delete('/blobs/sha256/ef/shared');
     await assert.rejects(other.getContent('/blobs/sha256/ef/shared'), (err: unknown) => isNotFound(err));
     await assert.rejects(other.reader('/blobs/sha256/ef/shared', 2, 3), (err: unknown) => isNotFound(err));
@@ -147,6 +154,32 @@ describe('S3 driver on s3rver', () => {
     await driver.putContent('/tree/marker', Buffer.alloc(0));
     await driver.delete('/tree');
     await assert.rejects(driver.list('/data/gh'), (err: unknown) => isNotFound(err), 'the data is gone too');
+  });
+
+  it('a staged write holds a few parts in memory, not the object: 160 MiB grows RSS by far less', async () => {
+    const block = randomBytes(MIB);
+    async function* source(): AsyncGenerator<Buffer> {
+      for (let sent = 0; sent < 160 * MIB; sent += 64 * 1024)
+        yield block.subarray(sent % MIB, (sent % MIB) + 64 * 1024);
+    }
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 10);
+    try {
+      const staged = await driver.staged.write(
+        await driver.staged.start('/data/me/mory'),
+        Readable.from(source()),
+      );
+      assert.equal(staged.size, 160 * MIB);
+      await driver.staged.discard(staged);
+    } finally {
+      clearInterval(sampler);
+    }
+    // Three 5 MiB parts, plus the proxy and the SDK in this same process.
+    const grown = (peak - before) / MIB;
+    assert.ok(grown < 100, `RSS grew by ${grown.toFixed(0)} MiB`);
   });
 
   it('a transient 503 SlowDown is retried until the request succeeds; a lasting one is StorageUnavailableError', async () => {
