@@ -75,7 +75,8 @@ async function leftovers(server: S3TestServer, store: S3Store, rootDirectory: st
     }
   }
   const staging = keys.filter(
-    (key) => (/\.t-[0-9a-f]+$/.test(key) && !pointed.has(key)) || key.endsWith('.head') || key.includes('/_probe/'),
+    (key) =>
+      (/\.t-[0-9a-f]+$/.test(key) && !pointed.has(key)) || key.endsWith('.head') || key.includes('/_probe/'),
   );
   return [...uploads.map((key) => `incomplete upload of ${key}`), ...staging];
 }
