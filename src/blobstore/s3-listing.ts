@@ -37,7 +37,8 @@ export async function listNames(
   // stores return common prefixes past MaxKeys, so sort what came and cut the page here.
   const sorted = [...names].filter((name) => name !== '' && (after === undefined || name > after)).sort();
   const result = limit !== undefined ? sorted.slice(0, limit) : sorted;
-  if (result.length > 0) return result;
+  // The root always exists, as a storage directory does, even in a bucket with nothing yet.
+  if (result.length > 0 || path === '/') return result;
   if (after === undefined || !(await hasKeysBelow(store, path, prefix))) throw new PathNotFoundError(path);
   return result;
 }

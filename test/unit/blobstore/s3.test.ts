@@ -74,6 +74,13 @@ describe('S3 driver on s3rver', () => {
     await other.dispose();
   });
 
+  it('the root of a fresh bucket lists as empty, as a new storage directory does (readiness lists it)', async () => {
+    const fresh = await createS3DriverFixture(server);
+    assert.deepEqual(await fresh.driver.list('/'), []);
+    assert.equal((await fresh.driver.stat('/')).isDir, true);
+    await fresh.dispose();
+  });
+
   it('a 40 MiB object written in three writes of odd sizes round-trips, and commits by pointer: no copy, no data read', async () => {
     const data = randomBytes(40 * MIB);
     const cuts = [7 * MIB + 3, 21 * MIB - 1];
