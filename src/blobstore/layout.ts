@@ -88,6 +88,14 @@ export function stagedDataPath(id: string): string {
   return `${DATA_ROOT}/${id.slice(0, 2)}/${id}`;
 }
 
+/**
+ * Where the bytes of upload `id` wait, committed but not yet visible, while their digest is
+ * computed by reading them back (a digest other than sha256, whose midstate sessions keep).
+ */
+export function verificationPath(id: string): string {
+  return `${stagedDataPath(id)}-verify`;
+}
+
 /** Root of the catalog: one marker per repository. */
 export const CATALOG_ROOT = '/catalog';
 

@@ -6,7 +6,6 @@ import type { StorageDriver } from '../blobstore/driver.js';
 import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache } from './cache.js';
 import { listRepositories } from './catalog.js';
-import { createKeyedLock } from './locks.js';
 import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
@@ -57,8 +56,6 @@ export function createRegistry(options: RegistryOptions): Registry {
   const uploads = createUploadService({
     driver,
     blobs,
-    cache,
-    lock: createKeyedLock(),
     ...(options.onTransfer ? { onTransfer: options.onTransfer } : {}),
   });
   const manifests = createManifestService({
@@ -81,7 +78,6 @@ export function createRegistry(options: RegistryOptions): Registry {
     async checkStorage() {
       await driver.list('/');
     },
-    purgeUploads: (cutoff, options) =>
-      purgeIdleUploads(driver, cutoff, { ...options, onPurged: uploads.forget }),
+    purgeUploads: (cutoff, options) => purgeIdleUploads(driver, cutoff, options),
   };
 }

@@ -1,25 +1,31 @@
 /**
- * Blob upload sessions. A session is an object on storage (`_uploads/<id>`) that grows with
- * each chunk, so sessions survive restarts and work across replicas. A chunk is all or
- * nothing: one that fails (client gone, length not matching its Content-Range, disk full)
- * leaves the session as it was, so a retry cannot land after stray bytes. The running hash
- * of a session lives in memory as an optimisation only: when it is missing or out of step
- * (another replica took a chunk, the process restarted, a chunk failed midway) the data is
- * hashed again from storage when the session completes. Nothing becomes visible as a blob
- * until the digest has been verified and the data moved into place.
+ * Blob upload sessions. A session is a state object on storage (upload-session.ts) plus the
+ * driver's staged bytes, so any replica can take the next chunk, and a restart loses nothing
+ * acknowledged. A chunk is all or nothing: one that fails (client gone, length not matching
+ * its Content-Range, storage failing) leaves the session as it was, so a retry cannot land
+ * after stray bytes. The session keeps its sha256 midstate, so completing it, on any replica,
+ * reads nothing back. Nothing becomes visible as a blob until its digest has been verified;
+ * publishing commits the staged bytes in place (no copy, on S3 either).
  */
-import { type Hash, randomUUID } from 'node:crypto';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, uploadPath } from '../blobstore/layout.js';
+import { orMissing, type StagedObject, type StorageDriver } from '../blobstore/driver.js';
+import { blobDataPath, stagedDataPath, uploadPath, verificationPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
-import type { MetadataCache } from './cache.js';
-import { algorithmOf, type Digest, digestFromHash, newHash } from './digest.js';
+import { algorithmOf, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
-import type { KeyedLock } from './locks.js';
-import { createLru } from './lru.js';
 import type { RepositoryName } from './names.js';
+import { oneShotHash, RESUMABLE_ALGORITHM, type RunningHash, resumableHash } from './upload-hash.js';
+import {
+  claimSession,
+  createSession,
+  readSession,
+  type SessionState,
+  uploadRange,
+} from './upload-session.js';
+
+export { uploadRange, uploadUnknown } from './upload-session.js';
 
 /** Where an upload session stands. */
 export interface UploadStatus {
@@ -64,189 +70,205 @@ export interface UploadService {
   cancel(name: RepositoryName, id: string): Promise<void>;
   /** A whole blob in one request (`POST ?digest=`): nothing remains if it fails. */
   putMonolithic(name: RepositoryName, digest: Digest, body: Readable): Promise<CompletedUpload>;
-  /** Drops what this process remembers about a session deleted behind its back (by the purge job). */
-  forget(id: string): void;
 }
 
 /** Options of the upload service. */
 export interface UploadServiceOptions {
   driver: StorageDriver;
   blobs: BlobService;
-  cache: MetadataCache;
-  lock: KeyedLock;
   /** Called when a request starts and stops streaming upload data. */
   onTransfer?: (delta: 1 | -1) => void;
 }
 
-interface HashState {
-  hash: Hash;
-  size: number;
-}
-
-const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TRACKED_ALGORITHM = 'sha256';
-
-/** The `Range` header value for a session holding `size` bytes (`0-0` when empty, as distribution does). */
-export function uploadRange(size: number): string {
-  return `0-${Math.max(size - 1, 0)}`;
-}
-
 /** Creates the upload service. */
 export function createUploadService(options: UploadServiceOptions): UploadService {
-  const { driver, blobs, cache, lock } = options;
+  const { driver, blobs } = options;
   const onTransfer = options.onTransfer ?? (() => {});
-  const hashes = createLru<string, HashState>({ maxEntries: 10_000 });
-  const key = (name: RepositoryName, id: string) => `${name}/${id}`;
 
-  async function status(name: RepositoryName, id: string): Promise<UploadStatus> {
-    if (!UPLOAD_ID.test(id)) throw uploadUnknown(id);
+  /**
+   * Streams a chunk into the staged bytes through `hash`; resolves with the new state, not yet
+   * saved. The write is abandoned (and keeps nothing) as soon as `lost` aborts.
+   */
+  async function writeChunk(
+    state: SessionState,
+    body: Readable,
+    range: ChunkRange | undefined,
+    hash: RunningHash,
+    lost?: AbortSignal,
+  ): Promise<SessionState> {
+    const chunk = hashing(range ? ofLength(body, range, state.size) : body, hash);
+    const abort = () => chunk.destroy(lost?.reason as Error);
+    lost?.addEventListener('abort', abort);
+    onTransfer(1);
     try {
-      const { size } = await driver.stat(uploadPath(name, id));
-      return { id, size };
-    } catch (err) {
-      if (isNotFound(err)) throw uploadUnknown(id);
-      throw err;
+      const staged = await driver.staged.write(state.staged, chunk);
+      const next: SessionState = { size: staged.size, staged };
+      const saved = hash.save();
+      if (saved !== undefined) next.hash = saved;
+      return next;
+    } finally {
+      onTransfer(-1);
+      lost?.removeEventListener('abort', abort);
     }
   }
 
-  async function appendUnlocked(
+  /** The hash to continue a session with: its saved midstate, or none when it has none. */
+  async function continuedHash(state: SessionState): Promise<RunningHash | undefined> {
+    if (state.size === 0) return resumableHash(undefined);
+    return state.hash === undefined ? undefined : resumableHash(state.hash);
+  }
+
+  async function append(
     name: RepositoryName,
     id: string,
     body: Readable,
     range: ChunkRange | undefined,
   ): Promise<AppendResult> {
-    const current = await status(name, id);
-    if (range && range.start !== current.size) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'chunk does not start where the upload ends', {
-        status: 416,
-        headers: { Range: uploadRange(current.size) },
-        detail: { expectedStart: current.size, receivedRange: `${range.start}-${range.end}` },
-      });
-    }
-    const state = hashes.get(key(name, id)) ?? startHashAtZero(name, id, current.size);
-    const tracked = state && state.size === current.size ? state : undefined;
-    if (!tracked) hashes.delete(key(name, id));
-    const chunk = range ? ofLength(body, range, current.size) : body;
-    onTransfer(1);
-    let size: number;
+    const claimed = await claimSession(driver, name, id, range?.start);
     try {
-      size = await driver.append(uploadPath(name, id), tracked ? hashing(chunk, tracked.hash) : chunk);
+      const hash = (await continuedHash(claimed.state)) ?? oneShotHash(RESUMABLE_ALGORITHM);
+      const next = await writeChunk(claimed.state, body, range, hash, claimed.lost);
+      await claimed.finish(next);
+      return { id, size: next.size, received: next.size - claimed.state.size };
     } catch (err) {
-      hashes.delete(key(name, id));
+      await claimed.release();
       throw err;
-    } finally {
-      onTransfer(-1);
     }
-    if (tracked) tracked.size = size;
-    return { id, size, received: size - current.size };
   }
 
-  /** A session this process has no hash for can still be hashed as it streams if it is empty. */
-  function startHashAtZero(name: RepositoryName, id: string, size: number): HashState | undefined {
-    if (size !== 0) return undefined;
-    const state = { hash: newHash(TRACKED_ALGORITHM), size: 0 };
-    hashes.set(key(name, id), state);
-    return state;
-  }
-
-  async function actualDigest(
-    name: RepositoryName,
-    id: string,
-    expected: Digest,
-    size: number,
-  ): Promise<Digest> {
-    const algorithm = algorithmOf(expected);
-    const state = hashes.get(key(name, id));
-    if (algorithm === TRACKED_ALGORITHM && state && state.size === size) {
-      return digestFromHash(algorithm, state.hash.copy());
-    }
-    const hash = newHash(algorithm);
-    await pipelineAsync(await driver.reader(uploadPath(name, id)), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) hash.update(chunk);
-    });
-    return digestFromHash(algorithm, hash);
-  }
-
-  async function publish(name: RepositoryName, id: string, digest: Digest, size: number): Promise<void> {
-    const place = async () => {
-      if ((await blobs.storedSize(digest)) !== undefined) {
-        // The registry already has these bytes: this upload was a duplicate.
-        await deleteQuietly(driver, uploadPath(name, id));
-        return;
-      }
-      await driver.move(uploadPath(name, id), blobDataPath(digest));
-      cache.rememberBlobSize(digest, size);
-    };
-    // The link may become durable before the data: a link without data reads as an unknown
-    // blob, never as a partial one, so both can proceed at once.
-    await Promise.all([place(), blobs.link(name, digest)]);
-    hashes.delete(key(name, id));
-  }
-
-  async function completeUnlocked(
+  async function complete(
     name: RepositoryName,
     id: string,
     digest: Digest,
     body: Readable | undefined,
     range: ChunkRange | undefined,
   ): Promise<CompletedUpload> {
-    const { size, received } = body
-      ? await appendUnlocked(name, id, body, range)
-      : { ...(await status(name, id)), received: 0 };
-    const actual = await actualDigest(name, id, digest, size);
-    if (actual !== digest) {
-      throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
-        detail: { expected: digest, actual, size },
-      });
+    const claimed = await claimSession(driver, name, id, body ? range?.start : undefined);
+    try {
+      let state = claimed.state;
+      let hash = algorithmOf(digest) === RESUMABLE_ALGORITHM ? await continuedHash(state) : undefined;
+      if (body) {
+        // A body that is the whole blob needs no saved midstate: node's faster hash will do.
+        if (state.size === 0) hash = oneShotHash(algorithmOf(digest));
+        state = await writeChunk(state, body, range, hash ?? oneShotHash(RESUMABLE_ALGORITHM), claimed.lost);
+      }
+      await publish(name, id, digest, state, hash);
+      await claimed.remove();
+      return { size: state.size, received: state.size - claimed.state.size };
+    } catch (err) {
+      // A failed completion leaves the session as it was before this request.
+      await claimed.release();
+      throw err;
     }
-    await publish(name, id, digest, size);
-    return { size, received };
+  }
+
+  /**
+   * Verifies the digest and makes the blob visible. With a hash that saw every byte this is
+   * one commit; otherwise the bytes are committed aside, read back, hashed and moved.
+   */
+  async function publish(
+    name: RepositoryName,
+    id: string,
+    digest: Digest,
+    state: SessionState,
+    hash: RunningHash | undefined,
+  ): Promise<void> {
+    if (hash) {
+      checkDigest(digest, hash.digest(), state.size);
+      await Promise.all([place(digest, state.staged), blobs.link(name, digest)]);
+      return;
+    }
+    const aside = verificationPath(id);
+    await driver.staged.commit(state.staged, aside);
+    try {
+      checkDigest(digest, await digestOfStored(aside, digest), state.size);
+      await Promise.all([moveInto(aside, digest), blobs.link(name, digest)]);
+    } finally {
+      await orMissing(driver.delete(aside), undefined);
+    }
+  }
+
+  /** Commits staged bytes as a blob unless storage already has it (then they are dropped). */
+  async function place(digest: Digest, staged: StagedObject): Promise<void> {
+    // Asked of storage itself, never of a cache: dropping bytes on a stale fact would lose a blob.
+    if (await orMissing(driver.stat(blobDataPath(digest)), undefined)) {
+      await driver.staged.discard(staged);
+      return;
+    }
+    await driver.staged.commit(staged, blobDataPath(digest));
+  }
+
+  async function moveInto(aside: string, digest: Digest): Promise<void> {
+    if (await orMissing(driver.stat(blobDataPath(digest)), undefined)) return;
+    await driver.move(aside, blobDataPath(digest));
+  }
+
+  async function digestOfStored(path: string, expected: Digest): Promise<Digest> {
+    const hash = oneShotHash(algorithmOf(expected));
+    await pipelineAsync(await driver.reader(path), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) hash.update(chunk);
+    });
+    return hash.digest();
+  }
+
+  async function startSession(name: RepositoryName): Promise<{ id: string; state: SessionState }> {
+    const id = randomUUID();
+    const state: SessionState = { size: 0, staged: await driver.staged.start(stagedDataPath(id)) };
+    await createSession(driver, name, id, state);
+    return { id, state };
   }
 
   async function start(name: RepositoryName): Promise<UploadStatus> {
-    const id = randomUUID();
-    await driver.append(uploadPath(name, id), emptyStream());
-    hashes.set(key(name, id), { hash: newHash(TRACKED_ALGORITHM), size: 0 });
+    const { id } = await startSession(name);
     return { id, size: 0 };
   }
 
   return {
     start,
-    status,
+    append,
+    complete,
 
-    append: (name, id, body, range) => lock(key(name, id), () => appendUnlocked(name, id, body, range)),
-
-    complete: (name, id, digest, body, range) =>
-      lock(key(name, id), () => completeUnlocked(name, id, digest, body, range)),
+    async status(name, id) {
+      const { state } = await readSession(driver, name, id);
+      return { id, size: state.size };
+    },
 
     async cancel(name, id) {
-      await status(name, id);
-      await lock(key(name, id), async () => {
-        hashes.delete(key(name, id));
-        await deleteQuietly(driver, uploadPath(name, id));
-      });
+      const { state } = await readSession(driver, name, id);
+      await driver.staged.discard(state.staged);
+      await orMissing(driver.delete(uploadPath(name, id)), undefined);
     },
 
     async putMonolithic(name, digest, body) {
-      const { id } = await start(name);
+      // A session nobody else knows of, so no claim; it exists only so that a crash leaves
+      // something the purge job finds and clears.
+      const session = await startSession(name);
+      let { state } = session;
       try {
-        return await lock(key(name, id), () => completeUnlocked(name, id, digest, body, undefined));
+        const hash = oneShotHash(algorithmOf(digest));
+        state = await writeChunk(state, body, undefined, hash);
+        await publish(name, session.id, digest, state, hash);
       } catch (err) {
-        hashes.delete(key(name, id));
-        await deleteQuietly(driver, uploadPath(name, id));
+        await driver.staged.discard(state.staged);
         throw err;
+      } finally {
+        await orMissing(driver.delete(uploadPath(name, session.id)), undefined);
       }
-    },
-
-    forget(id) {
-      hashes.deleteWhere((entry) => entry.endsWith(`/${id}`));
+      return { size: state.size, received: state.size };
     },
   };
 }
 
+function checkDigest(expected: Digest, actual: Digest, size: number): void {
+  if (actual === expected) return;
+  throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+    detail: { expected, actual, size },
+  });
+}
+
 /**
  * Passes a chunk through, failing it as soon as it is longer than its Content-Range says, or
- * at its end when it is shorter: the driver then appends none of it.
+ * at its end when it is shorter: the driver then keeps none of it.
  */
 function ofLength(body: Readable, range: ChunkRange, sessionSize: number): Readable {
   const expected = range.end - range.start + 1;
@@ -269,7 +291,7 @@ function ofLength(body: Readable, range: ChunkRange, sessionSize: number): Reada
 }
 
 /** Passes a stream through while feeding every chunk to `hash`. */
-function hashing(body: Readable, hash: Hash): Readable {
+function hashing(body: Readable, hash: RunningHash): Readable {
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
@@ -277,19 +299,4 @@ function hashing(body: Readable, hash: Hash): Readable {
     },
   });
   return pipeline(body, tap, () => {});
-}
-
-function emptyStream(): Readable {
-  return Readable.from([]);
-}
-
-async function deleteQuietly(driver: StorageDriver, path: string): Promise<void> {
-  await orMissing(driver.delete(path), undefined);
-}
-
-/** BLOB_UPLOAD_UNKNOWN for a session id. */
-export function uploadUnknown(id: string): RegistryError {
-  return new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', {
-    detail: { uuid: id.slice(0, 100) },
-  });
 }
