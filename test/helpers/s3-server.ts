@@ -128,7 +128,7 @@ async function spawnS3rver(directory: string, port: number): Promise<S3rverChild
   // s3rver encrypts continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
   const args = ['--openssl-legacy-provider', SCRIPT, directory, String(port), BUCKET];
   const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const listening = await waitForListening(child);

@@ -5,7 +5,7 @@
  * Its own process because s3rver lists with synchronous directory walks that would stall the
  * test's event loop, and so that "the store went away" is a real SIGKILL.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
@@ -62,3 +62,10 @@ const server = new S3rver({
 });
 const address = await server.run();
 process.stdout.write(`listening ${address.port}\n`);
+// The test process holds our stdin open; when it ends, killed or not, so do we, taking the
+// data along (a stop() that is followed by start() kills us first, keeping it).
+process.stdin.on('close', () => {
+  rmSync(directory, { recursive: true, force: true });
+  process.exit(0);
+});
+process.stdin.resume();
