@@ -67,16 +67,14 @@ export function watchStorageSpace(
   return {
     space: { fullSince: () => (full() && since !== undefined ? new Date(since) : undefined) },
     driver: {
-      name: driver.name,
-      getContent: (path) => driver.getContent(path),
-      putContent: (path, content) => guard(driver.putContent(path, content)),
-      reader: (path, offset, length) => driver.reader(path, offset, length),
-      append: (path, source) => guard(driver.append(path, source)),
-      stat: (path) => driver.stat(path),
-      list: (path) => driver.list(path),
+      ...driver,
+      putContent: (path, content, condition) => guard(driver.putContent(path, content, condition)),
       move: (from, to) => guard(driver.move(from, to)),
-      delete: (path) => driver.delete(path),
-      walk: (path, visit) => driver.walk(path, visit),
+      staged: {
+        ...driver.staged,
+        write: (staged, source) => guard(driver.staged.write(staged, source)),
+        commit: (staged, to) => guard(driver.staged.commit(staged, to)),
+      },
     },
   };
 }
