@@ -67,13 +67,23 @@ export function watchStorageSpace(
   return {
     space: { fullSince: () => (full() && since !== undefined ? new Date(since) : undefined) },
     driver: {
-      ...driver,
+      name: driver.name,
+      conditionalWrites: driver.conditionalWrites,
+      getContent: (path) => driver.getContent(path),
+      getVersioned: (path) => driver.getVersioned(path),
       putContent: (path, content, condition) => guard(driver.putContent(path, content, condition)),
+      reader: (path, offset, length) => driver.reader(path, offset, length),
+      stat: (path) => driver.stat(path),
+      list: (path, page) => driver.list(path, page),
       move: (from, to) => guard(driver.move(from, to)),
+      delete: (path) => driver.delete(path),
+      walk: (path, visit) => driver.walk(path, visit),
+      redirectURL: (path) => driver.redirectURL(path),
       staged: {
-        ...driver.staged,
+        start: (path) => driver.staged.start(path),
         write: (staged, source) => guard(driver.staged.write(staged, source)),
         commit: (staged, to) => guard(driver.staged.commit(staged, to)),
+        discard: (staged) => driver.staged.discard(staged),
       },
     },
   };
