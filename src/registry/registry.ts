@@ -6,6 +6,7 @@ import type { StorageDriver } from '../blobstore/driver.js';
 import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache } from './cache.js';
 import { listRepositories } from './catalog.js';
+import { createKeyedLock } from './locks.js';
 import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
@@ -56,6 +57,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const uploads = createUploadService({
     driver,
     blobs,
+    lock: createKeyedLock(),
     ...(options.onTransfer ? { onTransfer: options.onTransfer } : {}),
   });
   const manifests = createManifestService({

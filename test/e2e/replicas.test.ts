@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { removeDir, tempDir } from '../helpers/tmp.js';
 import { jsonBlob, OCI_MANIFEST, randomBlob, sha256 } from '../helpers/oci.js';
+import { removeDir, tempDir } from '../helpers/tmp.js';
 import { type BerthProcess, serverErrors, startBerthProcess } from './helpers/berth-process.js';
 
 const REPO = 'replicas/app';
@@ -31,7 +31,10 @@ function patch(base: string, location: string, body: Buffer, start: number): Pro
 
 async function pushBlob(base: string, content: Buffer): Promise<void> {
   const location = await startSession(base);
-  const response = await fetch(`${base}${location}?digest=${sha256(content)}`, { method: 'PUT', body: content });
+  const response = await fetch(`${base}${location}?digest=${sha256(content)}`, {
+    method: 'PUT',
+    body: content,
+  });
   assert.equal(response.status, 201);
 }
 

@@ -4,6 +4,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { createMemoryCache } from '../../src/registry/cache.js';
 import type { Digest } from '../../src/registry/digest.js';
 import { forEachLimited } from '../../src/registry/limited.js';
+import { createKeyedLock } from '../../src/registry/locks.js';
 import { createLru } from '../../src/registry/lru.js';
 import type { RepositoryName } from '../../src/registry/names.js';
 
@@ -52,6 +53,36 @@ describe('metadata cache', () => {
     cache.forgetBlob(digest);
     assert.equal(cache.isLinked(b, digest), false);
     assert.equal(cache.blobSize(digest), undefined);
+  });
+});
+
+describe('keyed lock', () => {
+  it('runs work for one key strictly one after another, other keys in parallel', async () => {
+    const lock = createKeyedLock();
+    const events: string[] = [];
+    const slow = (label: string, ms: number) => async () => {
+      events.push(`start ${label}`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      events.push(`end ${label}`);
+      return label;
+    };
+    const results = await Promise.all([
+      lock('k', slow('1', 30)),
+      lock('k', slow('2', 1)),
+      lock('other', slow('3', 1)),
+    ]);
+    assert.deepEqual(results, ['1', '2', '3']);
+    assert.ok(events.indexOf('end 1') < events.indexOf('start 2'));
+    assert.ok(events.indexOf('start 3') < events.indexOf('end 1'));
+  });
+
+  it('releases the key when the work fails', async () => {
+    const lock = createKeyedLock();
+    await assert.rejects(
+      lock('k', async () => Promise.reject(new Error('nope'))),
+      /nope/,
+    );
+    assert.equal(await lock('k', async () => 'after'), 'after');
   });
 });
 
