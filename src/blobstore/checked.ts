@@ -53,7 +53,7 @@ export function checkedDriver(driver: StorageDriver, observe: OperationObserver 
     reader: (path, offset, length) => timed('reader', [path], () => driver.reader(path, offset, length)),
     append: (path, source: Readable) => timed('append', [path], () => driver.append(path, source)),
     stat: (path) => timed('stat', [path], () => driver.stat(path)),
-    list: (path) => timed('list', [path], () => driver.list(path)),
+    list: (path, page) => timed('list', [path], () => driver.list(path, page)),
     move: (from, to) => timed('move', [from, to], () => driver.move(from, to)),
     delete: (path) => timed('delete', [path], () => driver.delete(path)),
     walk: (path, visit) => timed('walk', [path], () => driver.walk(path, visit)),

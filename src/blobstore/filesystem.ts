@@ -141,10 +141,12 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       });
     },
 
-    async list(path) {
+    async list(path, page) {
       try {
-        const names = await fs.readdir(full(path));
-        return names.filter(isVisible).sort();
+        const names = (await fs.readdir(full(path))).filter(isVisible).sort();
+        const after = page?.after;
+        const listed = after === undefined ? names : names.filter((name) => name > after);
+        return listed.slice(0, page?.limit ?? listed.length);
       } catch (err) {
         throw mapError(err, path);
       }

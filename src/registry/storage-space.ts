@@ -73,7 +73,7 @@ export function watchStorageSpace(
       reader: (path, offset, length) => driver.reader(path, offset, length),
       append: (path, source) => guard(driver.append(path, source)),
       stat: (path) => driver.stat(path),
-      list: (path) => driver.list(path),
+      list: (path, page) => driver.list(path, page),
       move: (from, to) => guard(driver.move(from, to)),
       delete: (path) => driver.delete(path),
       walk: (path, visit) => driver.walk(path, visit),
