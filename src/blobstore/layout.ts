@@ -9,6 +9,7 @@
  *   │                                           them, so publishing copies nothing
  *   ├── catalog/<escaped name>                  empty marker per repository: the catalog, listed
  *   │                                           flat and in order (see catalogEntryName)
+ *   ├── migrations/<name>                       empty marker: a one-time migration has finished
  *   └── repositories/
  *       └── <name>/                             e.g. library/ubuntu (nested directories)
  *           ├── _layers/<alg>/<hex>             empty marker: the blob is part of this repository
@@ -109,6 +110,14 @@ export function repositoryOfCatalogEntry(entry: string): string {
 /** The catalog marker of a repository. */
 export function catalogEntryPath(name: RepositoryName): string {
   return `${CATALOG_ROOT}/${catalogEntryName(name)}`;
+}
+
+/** Root of the markers of finished one-time migrations of the store. */
+export const MIGRATIONS_ROOT = '/migrations';
+
+/** The marker written once migration `name` has finished on this store. */
+export function migrationDonePath(name: 'catalog'): string {
+  return `${MIGRATIONS_ROOT}/${name}`;
 }
 
 /** The name of the directory, inside a repository's, holding its upload sessions. */
