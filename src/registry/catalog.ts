@@ -17,18 +17,28 @@ export function catalogPage(
   request: PageRequest,
   visible: CatalogFilter,
 ): Promise<Page<RepositoryName>> {
+  const { last } = request;
   return readPage(
     {
       read: directoryEntries(driver, CATALOG_ROOT),
-      // The escape keeps order for any string, so a `last` that is no valid name still
-      // lands where it sorts among the names.
-      position: (last) => catalogEntryName(last as RepositoryName),
+      position: (after) => catalogEntryName(namePrefix(after)),
       item(entry) {
         const name = repositoryOfCatalogEntry(entry);
-        if (!isValidName(name)) return undefined;
+        if (!isValidName(name) || (last !== undefined && name <= last)) return undefined;
         return visible(name as RepositoryName) ? (name as RepositoryName) : undefined;
       },
     },
     request,
   );
 }
+
+/**
+ * The longest start of `last` made of the characters names are made of, where the escape
+ * keeps order. A `last` that is no name is placed just before it sorts; `item` leaves out
+ * the few names that are still not after it.
+ */
+function namePrefix(last: string): RepositoryName {
+  return (NAME_CHARACTERS.exec(last)?.[0] ?? '') as RepositoryName;
+}
+
+const NAME_CHARACTERS = /^[-./0-9_a-z]*/;

@@ -49,10 +49,11 @@ export async function readPage<T>(listing: PagedListing<T>, request: PageRequest
   if (request.size === 0) return { items: [], more: false };
   const wanted = request.size + 1;
   const items: T[] = [];
-  let after = request.last === undefined ? undefined : listing.position(request.last).slice(0, LONGEST_POSITION);
+  let after: string | undefined =
+    request.last === undefined ? '' : listing.position(request.last).slice(0, LONGEST_POSITION);
   let limit = wanted;
   for (;;) {
-    const entries = await listing.read(after, limit);
+    const entries = await listing.read(after || undefined, limit);
     for (const entry of entries) {
       const item = listing.item(entry);
       if (item !== undefined) items.push(item);
@@ -66,5 +67,6 @@ export async function readPage<T>(listing: PagedListing<T>, request: PageRequest
 
 /** The `read` of a listing of one storage directory; a missing directory lists nothing. */
 export function directoryEntries(driver: StorageDriver, path: string): PagedListing<unknown>['read'] {
-  return (after, limit) => orMissing(driver.list(path, after === undefined ? { limit } : { after, limit }), []);
+  return (after, limit) =>
+    orMissing(driver.list(path, after === undefined ? { limit } : { after, limit }), []);
 }

@@ -9,7 +9,11 @@ import { directoryEntries, type Page, type PageRequest, readPage } from './pagin
 import { nameUnknown, repositoryExists } from './repositories.js';
 
 /** One page of the tags of a repository in ASCII order; NAME_UNKNOWN when it does not exist. */
-export async function tagsPage(driver: StorageDriver, name: RepositoryName, request: PageRequest): Promise<Page<Tag>> {
+export async function tagsPage(
+  driver: StorageDriver,
+  name: RepositoryName,
+  request: PageRequest,
+): Promise<Page<Tag>> {
   const page = await readPage(
     {
       read: directoryEntries(driver, tagsPath(name)),

@@ -41,7 +41,12 @@ export function listingRoutes(registry: Registry) {
 }
 
 /** The page's results; sets `Link` to the next page at `path` when more remain. */
-function withNextLink<T extends string>(ctx: BerthContext, path: string, request: PageRequest, page: Page<T>): T[] {
+function withNextLink<T extends string>(
+  ctx: BerthContext,
+  path: string,
+  request: PageRequest,
+  page: Page<T>,
+): T[] {
   const last = page.items.at(-1);
   if (page.more && last !== undefined) ctx.set('Link', nextLink(path, request.size, last));
   return page.items;

@@ -106,7 +106,12 @@ describe('catalog migration cut short or run twice at once', () => {
     try {
       assert.deepEqual(await catalogOf(one), REPOSITORIES);
       assert.deepEqual(await catalogOf(two), REPOSITORIES);
-      assert.deepEqual(await driver.list(CATALOG_ROOT), ['library.bubuntu', 'old.bapp', 'old.bblobs-only', 'x']);
+      assert.deepEqual(await driver.list(CATALOG_ROOT), [
+        'library.bubuntu',
+        'old.bapp',
+        'old.bblobs-only',
+        'x',
+      ]);
     } finally {
       await Promise.all([one.stop(), two.stop()]);
     }

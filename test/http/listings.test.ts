@@ -178,7 +178,9 @@ describe('catalog order and paging', () => {
   it('a last that is no repository name starts where it sorts', async () => {
     const after = (last: string) => ascii.filter((name) => name > last);
     for (const last of ['a.', 'a/', 'a.b/', 'A', '~', 'a%', 'a'.repeat(600)]) {
-      const res = await request(server.url).get(`/v2/_catalog?last=${encodeURIComponent(last)}`).expect(200);
+      const res = await request(server.url)
+        .get(`/v2/_catalog?last=${encodeURIComponent(last)}`)
+        .expect(200);
       assert.deepEqual(res.body.repositories, after(last), `last=${last}`);
     }
   });
@@ -221,7 +223,10 @@ repositories:
   });
 
   it('pages hold n visible names and Link follows them past hidden ones', async () => {
-    const first = await request(server.directUrl).get('/v2/_catalog?n=1').set('Authorization', bob).expect(200);
+    const first = await request(server.directUrl)
+      .get('/v2/_catalog?n=1')
+      .set('Authorization', bob)
+      .expect(200);
     assert.deepEqual(first.body.repositories, ['team/a']);
     assert.equal(first.headers.link, '</v2/_catalog?n=1&last=team%2Fa>; rel="next"');
     const second = await request(server.directUrl)
@@ -229,7 +234,7 @@ repositories:
       .set('Authorization', bob)
       .expect(200);
     assert.deepEqual(second.body.repositories, ['team/b', 'team/c']);
-    assert.equal(second.headers.link, undefined, 'z/last is not bob\'s, so nothing remains for him');
+    assert.equal(second.headers.link, undefined, "z/last is not bob's, so nothing remains for him");
     const all = await request(server.directUrl).get('/v2/_catalog').set('Authorization', alice).expect(200);
     assert.deepEqual(all.body.repositories, [...names].sort());
   });
