@@ -186,6 +186,29 @@ describe('catalog order and paging', () => {
   });
 });
 
+describe('catalog entries of the longest names', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('255-character names made mostly of separators are pushed, listed and paged', async () => {
+    const names = [`a${'/b'.repeat(127)}`, `a${'.b'.repeat(127)}`, `a${'-9'.repeat(127)}`];
+    for (const name of names) await pushImage(server.url, name, 'v1');
+    const all = await request(server.url).get('/v2/_catalog').expect(200);
+    assert.deepEqual(all.body.repositories, [...names].sort());
+    const second = await request(server.url)
+      .get(`/v2/_catalog?n=1&last=${encodeURIComponent(names[2] as string)}`)
+      .expect(200);
+    assert.deepEqual(second.body.repositories, [names[1]]);
+    for (const name of names) {
+      const tags = await request(server.url).get(`/v2/${name}/tags/list`).expect(200);
+      assert.deepEqual(tags.body.tags, ['v1']);
+    }
+  });
+});
+
 describe('catalog filtered by what the caller may pull', () => {
   let server: TestServer;
   let dir: string;
