@@ -23,6 +23,21 @@ export async function markRepository(driver: StorageDriver, name: RepositoryName
   await driver.putContent(catalogEntryPath(name), EMPTY);
 }
 
+/**
+ * Runs `write` (the write that makes `name` exist) alongside its marker write, and settles
+ * once both have ended, so no write of the request is still under way when it answers.
+ */
+export async function withMarker<T>(
+  driver: StorageDriver,
+  name: RepositoryName,
+  write: Promise<T>,
+): Promise<T> {
+  const [written, marked] = await Promise.allSettled([write, markRepository(driver, name)]);
+  if (written.status === 'rejected') throw written.reason;
+  if (marked.status === 'rejected') throw marked.reason;
+  return written.value;
+}
+
 /** The error for something missing from a repository: NAME_UNKNOWN when the repository itself is. */
 export async function missingIn(
   driver: StorageDriver,

@@ -209,6 +209,27 @@ describe('catalog entries of the longest names', () => {
   });
 });
 
+describe('a repository emptied by deletes', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('stays in the catalog with an empty tags list until repositories can be deleted', async () => {
+    const { digest, config, layer } = await pushImage(server.url, 'gone/app', 'v1');
+    await request(server.url).delete(`/v2/gone/app/manifests/${digest}`).expect(202);
+    for (const blob of [config, layer]) {
+      await request(server.url).delete(`/v2/gone/app/blobs/${blob.digest}`).expect(202);
+    }
+    await request(server.url).get('/v2/gone/app/manifests/v1').expect(404);
+    const catalog = await request(server.url).get('/v2/_catalog').expect(200);
+    assert.deepEqual(catalog.body.repositories, ['gone/app']);
+    const tags = await request(server.url).get('/v2/gone/app/tags/list').expect(200);
+    assert.deepEqual(tags.body, { name: 'gone/app', tags: [] });
+  });
+});
+
 describe('catalog filtered by what the caller may pull', () => {
   let server: TestServer;
   let dir: string;
