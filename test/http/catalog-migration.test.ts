@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import request from 'supertest';
 import { orMissing, type StorageDriver } from '../../src/blobstore/driver.js';
 import {
@@ -47,12 +47,23 @@ async function catalogOf(server: TestServer): Promise<string[]> {
   return (await request(server.url).get('/v2/_catalog').expect(200)).body.repositories;
 }
 
+/** Starts Berth on `root`, hands it to `use`, and stops it (keeping the root) whatever happens. */
+async function withServer<T>(root: string, use: (server: TestServer) => Promise<T>): Promise<T> {
+  const server = await startTestServer({ root });
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 describe('catalog migration of a store written before the catalog index', () => {
   let root: string;
   let driver: StorageDriver;
   before(async () => {
     ({ root, driver } = await olderStore());
   });
+  beforeEach(() => forgetCatalog(driver));
   after(() => removeDir(root));
 
   it('the older store really has no catalog', async () => {
@@ -60,8 +71,7 @@ describe('catalog migration of a store written before the catalog index', () => 
   });
 
   it('start-up marks every repository once and logs how many; the next start-up does nothing', async () => {
-    const first = await startTestServer({ root });
-    try {
+    await withServer(root, async (first) => {
       assert.deepEqual(await catalogOf(first), REPOSITORIES);
       assert.deepEqual(
         migrationLogs(first).map((line) => line.repositories),
@@ -73,40 +83,22 @@ describe('catalog migration of a store written before the catalog index', () => 
       assert.deepEqual(untagged.body.tags, []);
       const uploading = await request(first.url).get('/v2/only/uploading/tags/list').expect(404);
       assert.equal(ociError(uploading.body).code, 'NAME_UNKNOWN');
-    } finally {
-      await first.stop();
-    }
-    const second = await startTestServer({ root });
-    try {
+    });
+    await withServer(root, async (second) => {
       assert.deepEqual(migrationLogs(second), []);
       assert.deepEqual(await catalogOf(second), REPOSITORIES);
-    } finally {
-      await second.stop();
-    }
+    });
   });
-});
-
-describe('catalog migration cut short or run twice at once', () => {
-  let root: string;
-  let driver: StorageDriver;
-  before(async () => {
-    ({ root, driver } = await olderStore());
-  });
-  after(() => removeDir(root));
 
   it('a migration that marked some repositories but did not finish is finished by the next start-up', async () => {
     await driver.putContent(catalogEntryPath('old/app' as RepositoryName), new Uint8Array(0));
-    const server = await startTestServer({ root });
-    try {
+    await withServer(root, async (server) => {
       assert.deepEqual(await catalogOf(server), REPOSITORIES);
       assert.ok(await driver.stat(migrationDonePath('catalog')));
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('two processes starting on the same older store at once both end with the whole catalog', async () => {
-    await forgetCatalog(driver);
     const [one, two] = await Promise.all([startTestServer({ root }), startTestServer({ root })]);
     try {
       assert.deepEqual(await catalogOf(one), REPOSITORIES);

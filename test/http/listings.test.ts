@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { basic, quickHash, writePolicy } from '../helpers/auth.js';
+import { basic, usersSection, writePolicy } from '../helpers/auth.js';
 import {
   imageIndex,
   imageManifest,
@@ -186,7 +186,7 @@ describe('catalog order and paging', () => {
   });
 });
 
-describe('catalog entries of the longest names', () => {
+describe('catalog: the longest names, and repositories emptied by deletes', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer();
@@ -197,7 +197,10 @@ describe('catalog entries of the longest names', () => {
     const names = [`a${'/b'.repeat(127)}`, `a${'.b'.repeat(127)}`, `a${'-9'.repeat(127)}`];
     for (const name of names) await pushImage(server.url, name, 'v1');
     const all = await request(server.url).get('/v2/_catalog').expect(200);
-    assert.deepEqual(all.body.repositories, [...names].sort());
+    assert.deepEqual(
+      all.body.repositories.filter((name: string) => names.includes(name)),
+      [...names].sort(),
+    );
     const second = await request(server.url)
       .get(`/v2/_catalog?n=1&last=${encodeURIComponent(names[2] as string)}`)
       .expect(200);
@@ -207,16 +210,8 @@ describe('catalog entries of the longest names', () => {
       assert.deepEqual(tags.body.tags, ['v1']);
     }
   });
-});
 
-describe('a repository emptied by deletes', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(() => server.close());
-
-  it('stays in the catalog with an empty tags list until repositories can be deleted', async () => {
+  it('a repository stays in the catalog with an empty tags list until repositories can be deleted', async () => {
     const { digest, config, layer } = await pushImage(server.url, 'gone/app', 'v1');
     await request(server.url).delete(`/v2/gone/app/manifests/${digest}`).expect(202);
     for (const blob of [config, layer]) {
@@ -224,7 +219,7 @@ describe('a repository emptied by deletes', () => {
     }
     await request(server.url).get('/v2/gone/app/manifests/v1').expect(404);
     const catalog = await request(server.url).get('/v2/_catalog').expect(200);
-    assert.deepEqual(catalog.body.repositories, ['gone/app']);
+    assert.ok(catalog.body.repositories.includes('gone/app'));
     const tags = await request(server.url).get('/v2/gone/app/tags/list').expect(200);
     assert.deepEqual(tags.body, { name: 'gone/app', tags: [] });
   });
@@ -240,10 +235,7 @@ describe('catalog filtered by what the caller may pull', () => {
     dir = await tempDir('berth-catalog-auth-');
     const policy = await writePolicy(
       dir,
-      `users:
-  alice: { password: "${await quickHash('alice-password')}" }
-  bob: { password: "${await quickHash('bob-password')}" }
-repositories:
+      `${await usersSection(['alice', 'bob'])}repositories:
   - match: "team/**"
     users: { alice: [pull, push], bob: [pull] }
   - match: "**"
