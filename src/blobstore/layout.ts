@@ -99,7 +99,8 @@ export const CATALOG_ROOT = '/catalog';
  * `/` nor anything between `.` and `0` in its place, so `/` becomes `0` and each digit the
  * next character (`9` becomes `A`): order and length are kept, and a 255-character name stays
  * within a filesystem's 255-byte file names (escaping `/` as two characters would not).
- * `library/ubuntu-24` is stored as `library0ubuntu-35`.
+ * `library/ubuntu-24` is stored as `library0ubuntu-35`. (On a case-insensitive filesystem
+ * `x9` and `xa` would share a marker; Berth's filesystem storage assumes a case-sensitive one.)
  */
 export function catalogEntryName(name: RepositoryName): string {
   return name.replace(/[/0-9]/g, (char) => CATALOG_ESCAPE[char] as string);

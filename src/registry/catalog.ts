@@ -21,7 +21,7 @@ export function catalogPage(
   return readPage(
     {
       read: directoryEntries(driver, CATALOG_ROOT),
-      position: (after) => catalogEntryName(namePrefix(after)),
+      position: (text) => catalogEntryName(namePrefix(text)),
       item(entry) {
         const name = repositoryOfCatalogEntry(entry);
         if (!isValidName(name) || (last !== undefined && name <= last)) return undefined;

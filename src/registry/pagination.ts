@@ -36,8 +36,8 @@ export interface PagedListing<T> {
 }
 
 /**
- * No entry of Berth's listings is longer (an escaped 255-character repository name is at most
- * 510), so a `last` cut to this length asks for the same page, and stores get a bounded key.
+ * No entry of Berth's listings is longer (catalog entries have at most 255 characters, tags
+ * 128), so a `last` cut to this length asks for the same page, and stores get a bounded key.
  */
 const LONGEST_POSITION = 512;
 
