@@ -15,6 +15,7 @@ import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { migrateCatalog } from './registry/catalog-migration.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { startMemoryGovernor } from './runtime/memory-governor.js';
 import { type RunningServer, startServer } from './server.js';
@@ -43,6 +44,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     createFilesystemDriver({ rootDirectory: root }),
   );
   const driver = checkedDriver(filesystem, metrics.observeStorage);
+  await migrateCatalog(driver, logger);
   const registry = createRegistry({
     driver,
     deleteEnabled: config.storage.delete.enabled,

@@ -10,7 +10,7 @@ import type { MetadataCache } from './cache.js';
 import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { RepositoryName } from './names.js';
-import { missingIn } from './repositories.js';
+import { missingIn, withMarker } from './repositories.js';
 
 /** A blob as served: its digest and size in bytes. */
 export interface BlobDescriptor {
@@ -67,6 +67,10 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
   }
 
   async function link(name: RepositoryName, digest: Digest): Promise<void> {
+    await withMarker(driver, name, writeLink(name, digest));
+  }
+
+  async function writeLink(name: RepositoryName, digest: Digest): Promise<void> {
     if (await isLinked(name, digest)) return;
     await driver.putContent(layerLinkPath(name, digest), EMPTY);
     cache.rememberLinked(name, digest);

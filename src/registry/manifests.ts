@@ -17,7 +17,7 @@ import { checkReferences } from './manifest-references.js';
 import { INDEX_TYPES } from './media-types.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
-import { missingIn } from './repositories.js';
+import { missingIn, withMarker } from './repositories.js';
 import { manifestUnknown, type TagService } from './tags.js';
 
 /** A manifest reference from a URL: a tag or a digest. */
@@ -149,7 +149,7 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       });
       const info: RevisionInfo = { digest, mediaType: manifest.mediaType, size: body.length };
       if (manifest.subject) info.subject = manifest.subject.digest;
-      await store(name, info, body);
+      await withMarker(driver, name, store(name, info, body));
       if (manifest.subject) await referrers.record(name, manifest.subject, referrerOf(info, manifest));
       for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
       return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };

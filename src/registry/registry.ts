@@ -5,11 +5,12 @@
 import type { StorageDriver } from '../blobstore/driver.js';
 import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache } from './cache.js';
-import { listRepositories } from './catalog.js';
+import { type CatalogFilter, catalogPage } from './catalog.js';
 import { createKeyedLock } from './locks.js';
 import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
+import type { Page, PageRequest } from './pagination.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
 import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
 import { createTagService, type TagService } from './tags.js';
@@ -23,8 +24,8 @@ export interface Registry {
   manifests: ManifestService;
   tags: TagService;
   referrers: ReferrerService;
-  /** All repository names in ASCII order. */
-  catalog(): Promise<RepositoryName[]>;
+  /** One page of the repositories `visible` lets through, in ASCII order. */
+  catalog(request: PageRequest, visible: CatalogFilter): Promise<Page<RepositoryName>>;
   /** Resolves when storage answers; rejects with the storage error otherwise. */
   checkStorage(): Promise<void>;
   /** What is known about storage space, learnt from refused writes. */
@@ -76,7 +77,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     tags,
     referrers,
     space,
-    catalog: () => listRepositories(driver),
+    catalog: (request, visible) => catalogPage(driver, request, visible),
     async checkStorage() {
       await driver.list('/');
     },

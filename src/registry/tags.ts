@@ -9,7 +9,9 @@ import { RegistryError } from './errors.js';
 import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
 import { createLru } from './lru.js';
 import { isValidTag, type RepositoryName, type Tag } from './names.js';
-import { missingIn, nameUnknown, repositoryExists } from './repositories.js';
+import type { Page, PageRequest } from './pagination.js';
+import { missingIn } from './repositories.js';
+import { tagsPage } from './tag-pages.js';
 
 /** Tag operations of the registry. */
 export interface TagService {
@@ -17,8 +19,8 @@ export interface TagService {
   resolve(name: RepositoryName, tag: Tag): Promise<Digest>;
   set(name: RepositoryName, tag: Tag, digest: Digest): Promise<void>;
   delete(name: RepositoryName, tag: Tag): Promise<void>;
-  /** All tags of a repository in ASCII order; NAME_UNKNOWN when the repository does not exist. */
-  list(name: RepositoryName): Promise<Tag[]>;
+  /** One page of the tags of a repository in ASCII order; NAME_UNKNOWN when it does not exist. */
+  list(name: RepositoryName, request: PageRequest): Promise<Page<Tag>>;
   /** Every tag of a repository with the digest it points at, in ASCII order of the tags. */
   entries(name: RepositoryName): Promise<Array<[Tag, Digest]>>;
 }
@@ -52,13 +54,6 @@ export function createTagService(driver: StorageDriver): TagService {
     return names?.filter(isValidTag) as Tag[] | undefined;
   }
 
-  async function list(name: RepositoryName): Promise<Tag[]> {
-    const tags = await tagNames(name);
-    if (tags) return tags.sort(asciiOrder);
-    if (await repositoryExists(driver, name)) return [];
-    throw nameUnknown(name);
-  }
-
   async function entries(name: RepositoryName): Promise<Array<[Tag, Digest]>> {
     const tags = ((await tagNames(name)) ?? []).sort(asciiOrder);
     const targets: Array<Digest | undefined> = [];
@@ -73,7 +68,7 @@ export function createTagService(driver: StorageDriver): TagService {
   }
 
   return {
-    list,
+    list: (name, request) => tagsPage(driver, name, request),
 
     async resolve(name, tag) {
       const digest = await current(name, tag);
