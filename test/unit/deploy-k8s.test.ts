@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GROUPS } from '../../src/cli/help.js';
 import type { LoadedConfig } from '../../src/config/load.js';
-import { envName, KEYS } from '../../src/config/schema.js';
+import { type BerthConfig, envName, KEYS } from '../../src/config/schema.js';
 import { parseAddress } from '../../src/config/values.js';
 import {
   configFrom,
@@ -19,70 +19,19 @@ import {
   readDocuments,
   yamlFilesIn,
 } from '../helpers/deploy-files.js';
+import type {
+  ConfigMap,
+  Container,
+  CronJob,
+  Deployment,
+  DisruptionBudget,
+  Ingress,
+  K8sObject,
+  PodTemplate,
+  Secret,
+  Service,
+} from '../helpers/k8s-objects.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string } };
-}
-interface Probe {
-  httpGet: { path: string; port: string | number };
-}
-interface Container {
-  name: string;
-  image: string;
-  args?: string[];
-  ports?: { name?: string; containerPort: number }[];
-  env?: EnvVar[];
-  readinessProbe?: Probe;
-  livenessProbe?: Probe;
-  lifecycle?: { preStop?: { exec?: { command: string[] } } };
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
-  volumeMounts?: { name: string; mountPath: string }[];
-}
-interface PodTemplate {
-  metadata: { labels: Record<string, string> };
-  spec: {
-    containers: Container[];
-    volumes?: { name: string; configMap?: { name: string }; emptyDir?: object }[];
-    securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number };
-    terminationGracePeriodSeconds?: number;
-  };
-}
-interface K8sObject {
-  kind: string;
-  metadata: { name: string };
-}
-interface Deployment extends K8sObject {
-  spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: PodTemplate };
-}
-interface CronJob extends K8sObject {
-  spec: { concurrencyPolicy: string; jobTemplate: { spec: { template: PodTemplate } } };
-}
-interface Service extends K8sObject {
-  spec: {
-    selector: Record<string, string>;
-    ports: { name?: string; port: number; targetPort: string | number }[];
-  };
-}
-interface DisruptionBudget extends K8sObject {
-  spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
-}
-interface Ingress extends K8sObject {
-  spec: {
-    rules: {
-      http: { paths: { backend: { service: { name: string; port: { name?: string; number?: number } } } }[] };
-    }[];
-  };
-}
-interface ConfigMap extends K8sObject {
-  data: Record<string, string>;
-}
-interface Secret extends K8sObject {
-  stringData: Record<string, string>;
-}
 
 const DIRECTORY = 'deploy/k8s/';
 /** Read by `berth serve` itself (the configuration file), not a configuration key. */
@@ -145,6 +94,20 @@ function effectiveConfig(template: PodTemplate, container: Container): LoadedCon
   return configFrom(text, env, `ConfigMap ${configMap?.metadata.name} ${basename(file)}`);
 }
 
+/** The Deployment's pod template and its Berth container. */
+function registryPod(): { template: PodTemplate; container: Container } {
+  const template = one<Deployment>('Deployment').spec.template;
+  const container = template.spec.containers[0];
+  assert.ok(container, 'the Deployment runs a container');
+  return { template, container };
+}
+
+/** The same, with the configuration that container runs with. */
+function registry(): { template: PodTemplate; container: Container; config: BerthConfig } {
+  const { template, container } = registryPod();
+  return { template, container, config: effectiveConfig(template, container).config };
+}
+
 /** The container port a probe or Service names, by number or by name. */
 function containerPort(container: Container, port: string | number): number | undefined {
   if (typeof port === 'number') return port;
@@ -166,7 +129,7 @@ describe('deploy/k8s', () => {
     for (const { template } of workloads())
       for (const container of template.spec.containers)
         assert.ok(
-          value.images.some((image) => image.name === container.image),
+          value.images.some((entry) => entry.name === container.image),
           `${container.image} is set`,
         );
   });
@@ -190,9 +153,7 @@ describe('deploy/k8s', () => {
   });
 
   it('probes, container port, http.addr, Service and Ingress agree on one port', () => {
-    const { template } = workloads()[0] as { template: PodTemplate };
-    const container = template.spec.containers[0] as Container;
-    const { config } = effectiveConfig(template, container);
+    const { container, config } = registry();
     const port = parseAddress(config.http.addr).port;
     for (const probe of [container.readinessProbe, container.livenessProbe]) {
       assert.ok(probe, 'both probes are set');
@@ -220,7 +181,7 @@ describe('deploy/k8s', () => {
     after(() => server.close());
 
     it('readiness asks /readyz (storage), liveness /healthz, and both answer 200', async () => {
-      const container = workloads()[0]?.template.spec.containers[0] as Container;
+      const { container } = registryPod();
       assert.equal(container.readinessProbe?.httpGet.path, '/readyz');
       assert.equal(container.livenessProbe?.httpGet.path, '/healthz');
       for (const path of ['/readyz', '/healthz']) {
@@ -233,20 +194,18 @@ describe('deploy/k8s', () => {
   it('selects the registry pods, and only them, in the Service and the PodDisruptionBudget', () => {
     const deployment = one<Deployment>('Deployment');
     const budget = one<DisruptionBudget>('PodDisruptionBudget');
-    const [registry, purge] = workloads() as { template: PodTemplate }[];
-    const labels = registry?.template.metadata.labels ?? {};
+    const labels = registryPod().template.metadata.labels;
+    const purgeLabels = one<CronJob>('CronJob').spec.jobTemplate.spec.template.metadata.labels;
     assert.ok(selects(deployment.spec.selector.matchLabels, labels), 'the Deployment selects its pods');
     for (const selector of [one<Service>('Service').spec.selector, budget.spec.selector.matchLabels]) {
       assert.ok(selects(selector, labels), 'selects the registry pods');
-      assert.ok(!selects(selector, purge?.template.metadata.labels ?? {}), 'not the purge job');
+      assert.ok(!selects(selector, purgeLabels), 'not the purge job');
     }
     assert.ok(budget.spec.minAvailable < deployment.spec.replicas, 'drains can go on');
   });
 
   it('lets requests in flight drain before the pod is killed', () => {
-    const { template } = workloads()[0] as { template: PodTemplate };
-    const container = template.spec.containers[0] as Container;
-    const { config } = effectiveConfig(template, container);
+    const { template, container, config } = registry();
     const [command, seconds] = container.lifecycle?.preStop?.exec?.command ?? [];
     const pause = command === 'sleep' ? Number(seconds) * 1000 : 0;
     const grace = (template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
@@ -254,9 +213,7 @@ describe('deploy/k8s', () => {
   });
 
   it('leaves memory for the process, the cache budget and uploads in flight', () => {
-    const { template } = workloads()[0] as { template: PodTemplate };
-    const container = template.spec.containers[0] as Container;
-    const { config } = effectiveConfig(template, container);
+    const { container, config } = registry();
     const part = configValue(config, 'storage.s3.chunksize');
     const concurrency = configValue(config, 'storage.s3.multipartconcurrency');
     const cache = configValue(config, 'storage.cache.maxmemory');
@@ -286,8 +243,7 @@ describe('deploy/k8s', () => {
   it('purges with a berth command, one run at a time', () => {
     const cronJob = one<CronJob>('CronJob');
     assert.equal(cronJob.spec.concurrencyPolicy, 'Forbid');
-    const [, purge] = workloads() as { template: PodTemplate }[];
-    const command = purge?.template.spec.containers[0]?.args?.[0];
+    const command = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args?.[0];
     const commands = GROUPS.map((group) => group.name);
     assert.ok(commands.includes(command ?? ''), `berth ${command} is one of: ${commands.join(', ')}`);
   });
