@@ -29,9 +29,9 @@ let services: Record<string, ComposeService>;
 let berths: [string, ComposeService][];
 
 before(async () => {
-  const documents = await readDocuments(FILE);
-  assert.equal(documents.length, 1, `${FILE} is one document`);
-  services = (documents[0]?.value as { services: Record<string, ComposeService> }).services;
+  const [document, ...more] = await readDocuments(FILE);
+  assert.ok(document && more.length === 0, `${FILE} is one document`);
+  services = (document.value as { services: Record<string, ComposeService> }).services;
   berths = Object.entries(services).filter(([, service]) => service.build !== undefined);
 });
 
