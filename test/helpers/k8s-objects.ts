@@ -21,7 +21,7 @@ export interface Container {
   env?: EnvVar[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
-  lifecycle?: { preStop?: { exec?: { command: string[] } } };
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
   volumeMounts?: { name: string; mountPath: string }[];

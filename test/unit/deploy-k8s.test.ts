@@ -206,8 +206,7 @@ describe('deploy/k8s', () => {
 
   it('lets requests in flight drain before the pod is killed', () => {
     const { template, container, config } = registry();
-    const [command, seconds] = container.lifecycle?.preStop?.exec?.command ?? [];
-    const pause = command === 'sleep' ? Number(seconds) * 1000 : 0;
+    const pause = (container.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
     const grace = (template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
     assert.ok(grace > pause + config.http.draintimeout, `${grace} ms > ${pause} + http.draintimeout`);
   });
