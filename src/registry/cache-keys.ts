@@ -75,12 +75,15 @@ export function objectBytes(fields: number): number {
   return OBJECT_BYTES + 8 * fields;
 }
 
+/** Any character that V8 cannot keep in a one-byte string. */
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
 /**
  * A string's heap size: a header and its characters rounded up to 8 bytes; one byte each when
  * every character is Latin-1, else two (V8 stores such strings as UTF-16).
  */
 export function stringBytes(text: string): number {
-  const width = /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
+  const width = BEYOND_LATIN1.test(text) ? 2 : 1;
   return 16 + Math.ceil((text.length * width) / 8) * 8;
 }
 
@@ -91,7 +94,7 @@ export function stringBytes(text: string): number {
  * strings (none of the cached ones in practice) are kept as they are.
  */
 export function flatString(text: string): string {
-  if (/[^\u0000-\u00ff]/.test(text)) return text;
+  if (BEYOND_LATIN1.test(text)) return text;
   return Buffer.from(text, 'latin1').toString('latin1');
 }
 

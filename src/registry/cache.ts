@@ -16,7 +16,7 @@
  * reads. A timestamp passed to `remember*` is taken before the storage call whose answer is
  * remembered, so the ttl counts from the moment storage could last have been seen.
  */
-import { createClockCache } from './clock-cache.js';
+
 import {
   createKeyBuilder,
   ENTRY_BYTES,
@@ -28,6 +28,7 @@ import {
   objectBytes,
   stringBytes,
 } from './cache-keys.js';
+import { createClockCache } from './clock-cache.js';
 import type { Digest } from './digest.js';
 import type { RepositoryName, Tag } from './names.js';
 
@@ -105,7 +106,9 @@ type Value = number | string | RevisionEntry | TagEntry;
 export function createMemoryCache(options: MetadataCacheOptions = {}): MetadataCache {
   const ttl = options.ttl ?? DEFAULT_CACHE_TTL;
   const now = options.now ?? (() => performance.now());
-  const entries = createClockCache<string, Value>({ maxWeight: options.maxMemory ?? DEFAULT_CACHE_MAX_MEMORY });
+  const entries = createClockCache<string, Value>({
+    maxWeight: options.maxMemory ?? DEFAULT_CACHE_MAX_MEMORY,
+  });
   const keys = createKeyBuilder();
   const fresh = (checkedAt: number) => now() - checkedAt < ttl;
   const put = (key: string, value: Value, valueBytes: number) =>
@@ -173,7 +176,11 @@ export function createMemoryCache(options: MetadataCacheOptions = {}): MetadataC
     },
     rememberTag(name, tag, { digest, version }, checkedAt) {
       const bytes = objectBytes(3) + numberBytes(checkedAt) + stringBytes(digest) + stringBytes(version);
-      const entry: TagEntry = { digest: flatString(digest) as Digest, version: flatString(version), checkedAt };
+      const entry: TagEntry = {
+        digest: flatString(digest) as Digest,
+        version: flatString(version),
+        checkedAt,
+      };
       put(keys.ofTag(name, tag), entry, bytes);
     },
     forgetTag(name, tag) {

@@ -60,7 +60,10 @@ export function createTagService(driver: StorageDriver, cache: MetadataCache): T
 
   async function remove(name: RepositoryName, tag: Tag): Promise<boolean> {
     try {
-      return await orMissing(driver.delete(tagPath(name, tag)).then(() => true), false);
+      return await orMissing(
+        driver.delete(tagPath(name, tag)).then(() => true),
+        false,
+      );
     } finally {
       cache.forgetTag(name, tag);
     }

@@ -44,7 +44,11 @@ async function served(base: string, reference: string): Promise<string | number>
 }
 
 /** Polls until `probe` answers `expected`; resolves with the time that took, throws past the deadline. */
-async function seenWithin(probe: () => Promise<unknown>, expected: unknown, deadlineMs: number): Promise<number> {
+async function seenWithin(
+  probe: () => Promise<unknown>,
+  expected: unknown,
+  deadlineMs: number,
+): Promise<number> {
   const started = Date.now();
   for (;;) {
     const answer = await probe();

@@ -80,7 +80,11 @@ describe('metadata cache', () => {
     advance(1);
     assert.equal(cache.isLinked(a, d), false);
     assert.equal(cache.revision(a, d), undefined);
-    assert.deepEqual(cache.tag(a, 'v1' as Tag), { digest: d, version: 'v-1', fresh: false }, 'kept to compare versions');
+    assert.deepEqual(
+      cache.tag(a, 'v1' as Tag),
+      { digest: d, version: 'v-1', fresh: false },
+      'kept to compare versions',
+    );
     assert.equal(cache.blobSize(d), 42);
     assert.deepEqual(cache.manifestBody(d), Buffer.from('{"x":"é\u00ff"}', 'latin1'));
   });
@@ -146,7 +150,11 @@ describe('metadata cache', () => {
     assert.equal(cache.blobSize(digestOf(0)), undefined, 'the oldest unused entries went');
     assert.equal(cache.blobSize(digestOf(4999)), 4999);
     cache.rememberManifestBody(digestOf('huge'), Buffer.alloc(maxMemory));
-    assert.equal(cache.manifestBody(digestOf('huge')), undefined, 'an entry larger than the budget is not kept');
+    assert.equal(
+      cache.manifestBody(digestOf('huge')),
+      undefined,
+      'an entry larger than the budget is not kept',
+    );
   });
 
   it('weighs entries at no less than they cost on the heap (measured with a forced GC)', () => {
