@@ -74,9 +74,9 @@ export interface MetadataCache {
 /** Bounds of the cache. */
 export interface MetadataCacheOptions {
   /** How long a repository fact is trusted, in ms (`storage.cache.ttl`); 0 checks storage every time. */
-  ttl?: number;
+  ttl?: number | undefined;
   /** The memory budget in bytes for all entries together (`storage.cache.maxmemory`). */
-  maxMemory?: number;
+  maxMemory?: number | undefined;
   /** A monotonic clock in ms; tests pass their own. */
   now?: () => number;
 }

@@ -56,10 +56,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const { driver, space } = watchStorageSpace(options.driver, options.storageFull);
   const cache =
     options.cache === 'inmemory'
-      ? createMemoryCache({
-          ...(options.cacheTtl === undefined ? {} : { ttl: options.cacheTtl }),
-          ...(options.cacheMaxMemory === undefined ? {} : { maxMemory: options.cacheMaxMemory }),
-        })
+      ? createMemoryCache({ ttl: options.cacheTtl, maxMemory: options.cacheMaxMemory })
       : createNullCache();
   const blobs = createBlobService({ driver, cache, deleteEnabled });
   const tags = createTagService(driver, cache);
