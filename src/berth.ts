@@ -49,6 +49,8 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     driver,
     deleteEnabled: config.storage.delete.enabled,
     cache: config.storage.cache.blobdescriptor,
+    cacheTtl: config.storage.cache.ttl,
+    cacheMaxMemory: config.storage.cache.maxmemory,
     manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
     onTransfer: metrics.uploadTransfer,
     storageFull: {

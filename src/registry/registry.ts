@@ -38,8 +38,12 @@ export interface Registry {
 export interface RegistryOptions {
   driver: StorageDriver;
   deleteEnabled: boolean;
-  /** `inmemory` caches immutable metadata; `none` reads storage every time. */
+  /** `inmemory` caches metadata (docs/caches.md); `none` reads storage every time. */
   cache: 'inmemory' | 'none';
+  /** How long repository facts are trusted, in ms (`storage.cache.ttl`, default 1 s). */
+  cacheTtl?: number;
+  /** Memory budget of the cache in bytes (`storage.cache.maxmemory`, default 32 MiB). */
+  cacheMaxMemory?: number;
   /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
   manifestLimits: ManifestLimits;
   onTransfer?: (delta: 1 | -1) => void;
@@ -51,9 +55,12 @@ export interface RegistryOptions {
 export function createRegistry(options: RegistryOptions): Registry {
   const { deleteEnabled } = options;
   const { driver, space } = watchStorageSpace(options.driver, options.storageFull);
-  const cache = options.cache === 'inmemory' ? createMemoryCache() : createNullCache();
+  const cache =
+    options.cache === 'inmemory'
+      ? createMemoryCache({ ttl: options.cacheTtl, maxMemory: options.cacheMaxMemory })
+      : createNullCache();
   const blobs = createBlobService({ driver, cache, deleteEnabled });
-  const tags = createTagService(driver);
+  const tags = createTagService(driver, cache);
   const referrers = createReferrerService(driver);
   const uploads = createUploadService({
     driver,

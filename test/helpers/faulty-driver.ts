@@ -1,13 +1,11 @@
 /**
- * A storage driver wrapper for race and fault tests: it runs hooks before or after the
- * operations a predicate picks (to hold one request at a chosen step while another runs, with
- * a gate rather than a sleep) and makes them fail with a given error (a store that went away,
- * a full disk). Everything else passes straight through to the wrapped driver.
+ * A storage driver wrapper for tests that makes chosen operations wait or fail: a race is
+ * reproduced by holding one request's storage call at a gate while another request runs, and a
+ * fault by throwing where a real store would. Works over any StorageDriver.
  */
-import type { Readable } from 'node:stream';
-import type { StagedObject, StorageDriver } from '../../src/blobstore/driver.js';
+import type { StorageDriver } from '../../src/blobstore/driver.js';
 
-/** The driver operations a fault can pick; staged writes are `staged.start` and so on. */
+/** Names of the operations a fault can match; staged writes are `staged.<step>`. */
 export type DriverOperation =
   | 'getContent'
   | 'getVersioned'
@@ -24,121 +22,127 @@ export type DriverOperation =
   | 'staged.commit'
   | 'staged.discard';
 
-/**
- * One call of the wrapped driver. `path` is the path operated on (for `move` and
- * `staged.commit` the destination, with `from` the source); `staged.write` and
- * `staged.discard` have no path, so theirs is the record as JSON, which names its data on
- * every backend (match it with `includes(uploadId)`).
- */
-export interface DriverCall {
-  operation: DriverOperation;
-  path: string;
-  from?: string;
-}
-
-/** What to do to the calls `when` picks. Hooks may wait (see `gate`); `fail` is thrown after `before`. */
+/** What to do to matching operations. */
 export interface Fault {
-  when: (call: DriverCall) => boolean;
-  /** Runs before the call reaches the driver. */
-  before?: (call: DriverCall) => Promise<void> | void;
-  /** Runs after the driver finished the call (successfully or not), before the caller sees it. */
-  after?: (call: DriverCall) => Promise<void> | void;
-  /** The call fails with this error instead of reaching the driver. */
-  fail?: (call: DriverCall) => Error;
-  /** Applies to this many matching calls, then is removed; forever unless said. */
+  operation: DriverOperation;
+  /**
+   * Which paths (the operation's path argument; `move` passes `from`; `staged.write` and
+   * `staged.discard` have none, so only faults without `path` match them); all when absent.
+   */
+  path?: (path: string) => boolean;
+  /** Before the operation runs (the default), or after it succeeded, before its caller resumes. */
+  when?: 'before' | 'after';
+  /** Awaited first: a gate's `wait`, or anything else that resolves. */
+  delay?: () => Promise<unknown>;
+  /** Thrown then: before, the operation does not run; after, it ran but its caller fails. */
+  error?: Error;
+  /** How many matching calls the fault applies to; every one when absent. */
   times?: number;
 }
 
-/** A wrapped driver plus the faults acting on it. */
-export interface FaultyDriver {
-  driver: StorageDriver;
-  /** Adds a fault; returns the function that removes it. */
+/** The wrapped driver and its controls. */
+export interface FaultyDriver extends StorageDriver {
+  /** Adds a fault; returns a function that removes it. */
   inject(fault: Fault): () => void;
   /** Removes every fault. */
   clear(): void;
 }
 
-/** A promise that something else resolves: hold a call with `before: gate.wait`. */
+/** A point where operations wait until the test opens it. */
 export interface Gate {
-  /** Resolves once `open` was called. */
-  wait(): Promise<void>;
+  /** Resolves when the first operation arrives at the gate. */
+  reached: Promise<void>;
+  /** Lets every waiting and later operation through. */
   open(): void;
+  /** For Fault.delay. */
+  wait(): Promise<void>;
 }
 
-/** A closed gate. */
-export function gate(): Gate {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
+/** Creates a closed gate. */
+export function createGate(): Gate {
+  let arrive = () => {};
+  let release = () => {};
+  const reached = new Promise<void>((resolve) => {
+    arrive = resolve;
   });
-  return { wait: () => opened, open };
+  const opened = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    reached,
+    open: () => release(),
+    wait() {
+      arrive();
+      return opened;
+    },
+  };
 }
 
-/** Wraps `inner` so that injected faults act on its calls. */
+interface ActiveFault extends Fault {
+  left: number;
+}
+
+/** Wraps a driver so that faults can be injected into it. */
 export function faultyDriver(inner: StorageDriver): FaultyDriver {
-  const faults = new Set<{ fault: Fault; left: number }>();
+  let faults: ActiveFault[] = [];
 
-  const matching = (call: DriverCall) => {
-    const picked: Fault[] = [];
-    for (const entry of faults) {
-      if (!entry.fault.when(call)) continue;
-      picked.push(entry.fault);
-      entry.left -= 1;
-      if (entry.left <= 0) faults.delete(entry);
-    }
-    return picked;
-  };
+  function take(operation: DriverOperation, path: string | undefined, when: 'before' | 'after'): Fault[] {
+    const matching = faults.filter(
+      (fault) =>
+        fault.operation === operation &&
+        (fault.when ?? 'before') === when &&
+        (!fault.path || (path !== undefined && fault.path(path))),
+    );
+    for (const fault of matching) fault.left--;
+    faults = faults.filter((fault) => fault.left > 0);
+    return matching;
+  }
 
-  async function call<T>(what: DriverCall, run: () => Promise<T>): Promise<T> {
-    const picked = matching(what);
-    for (const fault of picked) await fault.before?.(what);
-    try {
-      const failing = picked.find((fault) => fault.fail);
-      if (failing?.fail) throw failing.fail(what);
-      return await run();
-    } finally {
-      for (const fault of picked) await fault.after?.(what);
+  async function apply(applied: Fault[]): Promise<void> {
+    for (const fault of applied) {
+      await fault.delay?.();
+      if (fault.error) throw fault.error;
     }
   }
 
-  const recordPath = (staged: StagedObject) => JSON.stringify(staged);
-  const driver: StorageDriver = {
-    name: inner.name,
-    conditionalWrites: inner.conditionalWrites,
-    getContent: (path) => call({ operation: 'getContent', path }, () => inner.getContent(path)),
-    getVersioned: (path) => call({ operation: 'getVersioned', path }, () => inner.getVersioned(path)),
-    putContent: (path, content, condition) =>
-      call({ operation: 'putContent', path }, () => inner.putContent(path, content, condition)),
-    reader: (path, offset, length) =>
-      call({ operation: 'reader', path }, () => inner.reader(path, offset, length)),
-    stat: (path) => call({ operation: 'stat', path }, () => inner.stat(path)),
-    list: (path, page) => call({ operation: 'list', path }, () => inner.list(path, page)),
-    move: (from, to) => call({ operation: 'move', path: to, from }, () => inner.move(from, to)),
-    delete: (path) => call({ operation: 'delete', path }, () => inner.delete(path)),
-    walk: (path, visit) => call({ operation: 'walk', path }, () => inner.walk(path, visit)),
-    redirectURL: (path) => call({ operation: 'redirectURL', path }, () => inner.redirectURL(path)),
-    staged: {
-      start: (path) => call({ operation: 'staged.start', path }, () => inner.staged.start(path)),
-      write: (staged, source: Readable) =>
-        call({ operation: 'staged.write', path: recordPath(staged) }, () =>
-          inner.staged.write(staged, source),
-        ),
-      commit: (staged, to) =>
-        call({ operation: 'staged.commit', path: to, from: recordPath(staged) }, () =>
-          inner.staged.commit(staged, to),
-        ),
-      discard: (staged) =>
-        call({ operation: 'staged.discard', path: recordPath(staged) }, () => inner.staged.discard(staged)),
-    },
-  };
+  async function run<T>(operation: DriverOperation, path: string | undefined, call: () => Promise<T>) {
+    await apply(take(operation, path, 'before'));
+    const result = await call();
+    await apply(take(operation, path, 'after'));
+    return result;
+  }
 
   return {
-    driver,
-    inject(fault) {
-      const entry = { fault, left: fault.times ?? Number.POSITIVE_INFINITY };
-      faults.add(entry);
-      return () => faults.delete(entry);
+    name: inner.name,
+    get conditionalWrites() {
+      return inner.conditionalWrites;
     },
-    clear: () => faults.clear(),
+    getContent: (path) => run('getContent', path, () => inner.getContent(path)),
+    getVersioned: (path) => run('getVersioned', path, () => inner.getVersioned(path)),
+    putContent: (path, content, condition) =>
+      run('putContent', path, () => inner.putContent(path, content, condition)),
+    reader: (path, offset, length) => run('reader', path, () => inner.reader(path, offset, length)),
+    stat: (path) => run('stat', path, () => inner.stat(path)),
+    list: (path, page) => run('list', path, () => inner.list(path, page)),
+    move: (from, to) => run('move', from, () => inner.move(from, to)),
+    delete: (path) => run('delete', path, () => inner.delete(path)),
+    walk: (path, visit) => run('walk', path, () => inner.walk(path, visit)),
+    redirectURL: (path) => run('redirectURL', path, () => inner.redirectURL(path)),
+    staged: {
+      start: (path) => run('staged.start', path, () => inner.staged.start(path)),
+      write: (staged, source) => run('staged.write', undefined, () => inner.staged.write(staged, source)),
+      commit: (staged, path) => run('staged.commit', path, () => inner.staged.commit(staged, path)),
+      discard: (staged) => run('staged.discard', undefined, () => inner.staged.discard(staged)),
+    },
+    inject(fault) {
+      const active: ActiveFault = { ...fault, left: fault.times ?? Number.POSITIVE_INFINITY };
+      faults.push(active);
+      return () => {
+        faults = faults.filter((candidate) => candidate !== active);
+      };
+    },
+    clear() {
+      faults = [];
+    },
   };
 }

@@ -1,93 +1,46 @@
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { isNotFound, StorageUnavailableError } from '../../src/blobstore/driver.js';
+import { isNotFound, orMissing } from '../../src/blobstore/driver.js';
 import { createFilesystemDriver } from '../../src/blobstore/filesystem.js';
-import { type DriverCall, type FaultyDriver, faultyDriver, gate } from '../helpers/faulty-driver.js';
+import { createGate, type FaultyDriver, faultyDriver } from '../helpers/faulty-driver.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 
 describe('faulty driver (test helper)', () => {
   let root: string;
-  let faulty: FaultyDriver;
+  let driver: FaultyDriver;
   before(async () => {
     root = await tempDir('berth-faulty-');
-    faulty = faultyDriver(await createFilesystemDriver({ rootDirectory: root }));
+    driver = faultyDriver(await createFilesystemDriver({ rootDirectory: root }));
   });
   after(() => removeDir(root));
 
-  it('passes everything through while no fault is injected', async () => {
-    const { driver } = faulty;
-    assert.equal(driver.name, 'filesystem');
-    assert.equal(driver.conditionalWrites, true);
-    const version = await driver.putContent('/pass/file', Buffer.from('x'));
-    assert.equal((await driver.getVersioned('/pass/file')).version, version);
-    assert.deepEqual(await driver.list('/pass'), ['file']);
+  it('holds a matching operation at a gate before it runs; others pass', async () => {
+    await driver.putContent('/a/held', Buffer.from('x'));
+    await driver.putContent('/a/free', Buffer.from('y'));
+    const gate = createGate();
+    driver.inject({ operation: 'delete', path: (path) => path.endsWith('/held'), delay: gate.wait });
+    const held = driver.delete('/a/held');
+    await gate.reached;
+    await driver.delete('/a/free');
+    assert.deepEqual(await driver.getContent('/a/held'), Buffer.from('x'), 'not deleted while held');
+    gate.open();
+    await held;
+    assert.equal(await orMissing(driver.stat('/a/held'), undefined), undefined);
+    driver.clear();
   });
 
-  it('fails the matching calls only, as many times as said', async () => {
-    const { driver } = faulty;
-    const outage = () => new StorageUnavailableError('store unreachable');
-    faulty.inject({
-      when: (call) => call.operation === 'getContent' && call.path === '/f/a',
-      fail: outage,
-      times: 2,
-    });
-    await driver.putContent('/f/a', Buffer.from('a'));
-    await driver.putContent('/f/b', Buffer.from('b'));
-    await assert.rejects(driver.getContent('/f/a'), StorageUnavailableError);
-    assert.equal((await driver.getContent('/f/b')).toString(), 'b');
-    await assert.rejects(driver.getContent('/f/a'), StorageUnavailableError);
-    assert.equal((await driver.getContent('/f/a')).toString(), 'a', 'the fault is used up');
-  });
-
-  it('holds a call at a gate before it reaches the driver, and runs after-hooks once it is done', async () => {
-    const { driver } = faulty;
-    const held = gate();
-    const seenAfter: boolean[] = [];
-    const remove = faulty.inject({
-      when: (call) => call.operation === 'putContent' && call.path === '/g/file',
-      before: held.wait,
-      after: async () => {
-        seenAfter.push(
-          await faulty.driver.stat('/g/file').then(
-            () => true,
-            (err) => !isNotFound(err),
-          ),
-        );
-      },
-    });
-    const write = driver.putContent('/g/file', Buffer.from('late'));
-    await driver.putContent('/g/other', Buffer.from('not held'));
-    await assert.rejects(driver.stat('/g/file'), (err: unknown) => isNotFound(err));
-    held.open();
-    await write;
-    assert.deepEqual(seenAfter, [true]);
+  it('throws an injected error before (nothing happens) or after (it happened) the operation, `times` times', async () => {
+    const refused = new Error('refused');
+    driver.inject({ operation: 'putContent', error: refused, times: 1 });
+    await assert.rejects(driver.putContent('/b/before', Buffer.from('1')), refused);
+    await assert.rejects(driver.getContent('/b/before'), (err: unknown) => isNotFound(err));
+    await driver.putContent('/b/before', Buffer.from('2'));
+    const lost = new Error('answer lost');
+    const remove = driver.inject({ operation: 'putContent', when: 'after', error: lost });
+    await assert.rejects(driver.putContent('/b/after', Buffer.from('3')), lost);
+    assert.deepEqual(await driver.getContent('/b/after'), Buffer.from('3'));
     remove();
-    await driver.putContent('/g/file', Buffer.from('again'));
-    assert.deepEqual(seenAfter, [true], 'a removed fault no longer acts');
-  });
-
-  it('names staged calls by their record and commits by their destination', async () => {
-    const { driver } = faulty;
-    const calls: DriverCall[] = [];
-    faulty.inject({
-      when: (call) => call.operation.startsWith('staged.'),
-      before: (call) => void calls.push(call),
-    });
-    const staged = await driver.staged.write(
-      await driver.staged.start('/data/up/upload-1'),
-      Readable.from(['abc']),
-    );
-    await driver.staged.commit(staged, '/blobs/ab/abc');
-    faulty.clear();
-    assert.deepEqual(
-      calls.map((call) => [call.operation, call.path.includes('upload-1') ? 'upload-1' : call.path]),
-      [
-        ['staged.start', 'upload-1'],
-        ['staged.write', 'upload-1'],
-        ['staged.commit', '/blobs/ab/abc'],
-      ],
-    );
-    assert.equal((await driver.getContent('/blobs/ab/abc')).toString(), 'abc');
+    await driver.putContent('/b/after', Buffer.from('4'));
+    assert.deepEqual(await driver.getContent('/b/after'), Buffer.from('4'));
   });
 });
