@@ -10,6 +10,7 @@ import { buildConfig } from '../../src/config/load.js';
 import type { BerthConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type ChallengeProxy, startChallengeProxy } from './challenge-proxy.js';
+import { type S3TestServer, startS3Server } from './s3-server.js';
 import { removeDir, tempDir } from './tmp.js';
 
 /** A running test server. */
@@ -41,13 +42,18 @@ export interface TestServerOptions {
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const root = options.root ?? (await tempDir('berth-http-'));
+  const s3 = await s3StoreFor(root, options.config);
   const withAuth = process.env.BERTH_TEST_AUTH === 'token' && options.config?.auth === undefined;
   const authDir = withAuth ? await tempDir('berth-auth-') : undefined;
   const authConfig = authDir ? { auth: await adminOnlyAuth(authDir) } : {};
   const document = deepMerge(
     {
       http: { addr: '127.0.0.1:0', draintimeout: '1s' },
-      storage: { filesystem: { rootdirectory: root }, maintenance: { uploadpurging: { enabled: false } } },
+      storage: {
+        filesystem: { rootdirectory: root },
+        maintenance: { uploadpurging: { enabled: false } },
+        ...s3?.server.storageConfig(s3.prefix),
+      },
       ...authConfig,
     },
     options.config ?? {},
@@ -55,10 +61,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const { config } = buildConfig(document, {}, 'test');
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
-  const instance = await startBerth(config, logger);
+  const instance = await startBerth(config, logger).catch(async (err: unknown) => {
+    await s3?.release();
+    throw err;
+  });
   const proxy: ChallengeProxy | undefined = authDir
     ? await startChallengeProxy(instance.server.url, ADMIN.name, ADMIN.password)
     : undefined;
+  let stopped: Promise<void> | undefined;
+  // Once only, so a test may stop a server (to restart over its root) and close it later.
+  const stop = () => {
+    stopped ??= (async () => {
+      await proxy?.close();
+      await instance.stop();
+    })();
+    return stopped;
+  };
   return {
     ...instance,
     url: proxy?.url ?? instance.server.url,
@@ -66,15 +84,55 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     root,
     config,
     logs,
-    async stop() {
-      await proxy?.close();
-      await instance.stop();
-    },
+    stop,
     async close() {
-      await proxy?.close();
-      await instance.stop();
+      await stop();
       await removeDir(root);
+      await s3?.release();
       if (authDir) await removeDir(authDir);
+    },
+  };
+}
+
+/** An S3 store of the HTTP suite's S3 run, shared by the servers started over one root. */
+interface SharedS3Store {
+  server: S3TestServer;
+  /** The key prefix (`storage.s3.rootdirectory`) of this root. */
+  prefix: string;
+  /** Drops this server's hold; the store goes with the last one. */
+  release(): Promise<void>;
+}
+
+const s3Stores = new Map<string, { server: Promise<S3TestServer>; holders: number }>();
+
+/**
+ * With BERTH_TEST_STORAGE=s3 (`npm run test:s3`), a server whose test does not pin a driver
+ * stores everything in S3 (s3rver behind the proxy enforcing conditional writes): the same
+ * tests then prove the registry on the second backend. Servers started over the same root
+ * (a restart) share one store.
+ */
+async function s3StoreFor(
+  root: string,
+  config: Record<string, unknown> | undefined,
+): Promise<SharedS3Store | undefined> {
+  const pinned = (config?.storage as { driver?: unknown } | undefined)?.driver !== undefined;
+  if (process.env.BERTH_TEST_STORAGE !== 's3' || pinned) return undefined;
+  let entry = s3Stores.get(root);
+  if (!entry) {
+    entry = { server: startS3Server({ conditional: true }), holders: 0 };
+    s3Stores.set(root, entry);
+  }
+  entry.holders += 1;
+  const server = await entry.server;
+  const held = entry;
+  return {
+    server,
+    prefix: 'registry',
+    async release() {
+      held.holders -= 1;
+      if (held.holders > 0) return;
+      s3Stores.delete(root);
+      await server.dispose();
     },
   };
 }

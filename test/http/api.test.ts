@@ -164,7 +164,9 @@ describe('API basics', () => {
     assert.match(res.text, /berth_uploads_in_progress 0/);
     assert.match(
       res.text,
-      /berth_storage_operation_duration_seconds_count\{driver="filesystem",operation="list"/,
+      new RegExp(
+        `berth_storage_operation_duration_seconds_count\\{driver="${server.driver.name}",operation="list"`,
+      ),
     );
     assert.match(res.text, /berth_http_response_bytes_total\{route="\/v2\/"\} \d+/);
   });

@@ -15,12 +15,15 @@ import { removeDir } from '../helpers/tmp.js';
 
 const REPOSITORIES = ['library/ubuntu', 'old/app', 'old/blobs-only', 'x'];
 
+/** Stores written by an older Berth exist only on the filesystem (S3 came with the catalog). */
+const OLDER_STORE_DRIVER = { storage: { driver: 'filesystem' } };
+
 /**
  * A storage root as a Berth from before the catalog index leaves it: repositories pushed
  * through the API, then the catalog markers and the migration record removed.
  */
 async function olderStore(): Promise<{ root: string; driver: StorageDriver }> {
-  const server = await startTestServer();
+  const server = await startTestServer({ config: OLDER_STORE_DRIVER });
   await pushImage(server.url, 'old/app', 'v1');
   await pushImage(server.url, 'library/ubuntu', 'latest');
   await pushImage(server.url, 'x', '1');
@@ -49,7 +52,7 @@ async function catalogOf(server: TestServer): Promise<string[]> {
 
 /** Starts Berth on `root`, hands it to `use`, and stops it (keeping the root) whatever happens. */
 async function withServer<T>(root: string, use: (server: TestServer) => Promise<T>): Promise<T> {
-  const server = await startTestServer({ root });
+  const server = await startTestServer({ root, config: OLDER_STORE_DRIVER });
   try {
     return await use(server);
   } finally {
@@ -99,7 +102,10 @@ describe('catalog migration of a store written before the catalog index', () => 
   });
 
   it('two processes starting on the same older store at once both end with the whole catalog', async () => {
-    const [one, two] = await Promise.all([startTestServer({ root }), startTestServer({ root })]);
+    const [one, two] = await Promise.all([
+      startTestServer({ root, config: OLDER_STORE_DRIVER }),
+      startTestServer({ root, config: OLDER_STORE_DRIVER }),
+    ]);
     try {
       assert.deepEqual(await catalogOf(one), REPOSITORIES);
       assert.deepEqual(await catalogOf(two), REPOSITORIES);

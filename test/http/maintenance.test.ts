@@ -47,7 +47,9 @@ describe('storage maintenance', () => {
     const fresh = path.join(tags, tempFileName());
     await writeAgedFile(leftover, STALE_TEMP_FILE_AGE_MS + 60_000);
     await writeAgedFile(fresh, 0);
-    const server = await startTestServer({ root, config: PURGING_EVERY_SECOND });
+    // Temp files are the filesystem driver's own: this test is about that driver.
+    const onFilesystem = { storage: { ...PURGING_EVERY_SECOND.storage, driver: 'filesystem' } };
+    const server = await startTestServer({ root, config: onFilesystem });
     try {
       await waitFor(async () => !(await exists(leftover)), 30_000);
       const later = path.join(root, 'blobs/sha256/ab', tempFileName());

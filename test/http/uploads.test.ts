@@ -401,6 +401,7 @@ describe('upload sessions across a restart', () => {
       assert.deepEqual(res.body, blob.content);
     } finally {
       await second.close();
+      await first.close();
     }
   });
 });
