@@ -12,7 +12,7 @@ import { createFilesystemDriver } from './blobstore/filesystem.js';
 import { sweepStaleTempFiles } from './blobstore/temp-files.js';
 import { withConfigKey } from './config/load.js';
 import type { BerthConfig } from './config/schema.js';
-import type { Logger } from './log/logger.js';
+import type { Fields, Logger } from './log/logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRegistry, type Registry } from './registry/registry.js';
@@ -31,13 +31,25 @@ export interface BerthInstance {
   stop(): Promise<void>;
 }
 
+/** What a cluster worker changes about how Berth starts (src/cluster.ts). */
+export interface StartOptions {
+  /** The metrics to report to; a worker's /metrics answers for the whole cluster. */
+  metrics?: Metrics;
+  /** Takes the "listening" line instead of the log; a worker hands it to the primary. */
+  announce?: (message: string, fields: Fields) => void;
+}
+
 /**
  * Starts Berth from an already-loaded configuration. A storage root or auth file that cannot
  * be used rejects with a ConfigError naming the key; an address that cannot be listened on
  * with a ListenError.
  */
-export async function startBerth(config: BerthConfig, logger: Logger): Promise<BerthInstance> {
-  const metrics = createMetrics();
+export async function startBerth(
+  config: BerthConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<BerthInstance> {
+  const metrics = options.metrics ?? createMetrics();
   const root = nodePath.resolve(config.storage.filesystem.rootdirectory);
   const filesystem = await withConfigKey('storage.filesystem.rootdirectory', () =>
     createFilesystemDriver({ rootDirectory: root }),
@@ -58,7 +70,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
         }),
     },
   });
-  const auth = await createAuth(config.auth, root, logger, metrics.observeAuth);
+  const auth = await createAuth(config.auth, driver, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
   const server = await startServer(app, config.http.addr, {
     headerTimeoutMs: config.http.headertimeout,
@@ -71,9 +83,11 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     sweepStorage: (options) => sweepStaleTempFiles(root, options),
     purging: config.storage.maintenance.uploadpurging,
     logger,
+    leases: driver,
   });
   const stopGovernor = startMemoryGovernor();
-  logger.info(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
+  const announce = options.announce ?? logger.info;
+  announce(`berth listening on ${server.url}, storing data in ${root} (filesystem)`, {
     addr: server.url,
     storage: 'filesystem',
     rootdirectory: root,

@@ -3,9 +3,16 @@
  * `storage.maintenance.uploadpurging.age`, and sweeping the storage driver's own leftovers
  * (temp files a crash left behind). The sweep also runs once at start-up, since a crash is
  * what leaves them and a restart usually follows one.
+ *
+ * Replicas and workers share one store, so each job runs under a lease on it (lease.ts): of
+ * the processes due to run a job, the one that takes the lease runs it and the others skip
+ * that run. Both jobs stay harmless when run twice at once (on a store without conditional
+ * writes the lease is best effort), so the lease saves work rather than guarding data.
  */
+import type { StorageDriver } from './blobstore/driver.js';
 import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
+import { withLease } from './registry/lease.js';
 import type { Registry } from './registry/registry.js';
 
 type PurgeConfig = BerthConfig['storage']['maintenance']['uploadpurging'];
@@ -17,7 +24,15 @@ export interface MaintenanceOptions {
   sweepStorage?: (options: { dryRun: boolean }) => Promise<number>;
   purging: PurgeConfig;
   logger: Logger;
+  /** The store the jobs' leases live in. */
+  leases: StorageDriver;
 }
+
+/**
+ * How long a job's lease lasts unless renewed (every third of it while the job runs): how long
+ * the jobs stop after a process dies holding one.
+ */
+export const LEASE_TTL_MS = 60_000;
 
 /** Sweeps now, then purges and sweeps every `interval` while purging is enabled; returns a stop function. */
 export function startMaintenance({
@@ -25,25 +40,35 @@ export function startMaintenance({
   sweepStorage,
   purging,
   logger,
+  leases,
 }: MaintenanceOptions): () => void {
   const dryRun = purging.dryrun;
-  const job = (name: string, work: () => Promise<number>, found: string) =>
+  const job = (name: string, lease: string, work: () => Promise<number>, found: string) =>
     withoutOverlap(async () => {
       try {
-        const count = await work();
-        if (count > 0) logger.info(found, { count, dryrun: dryRun });
-        logger.debug(`${name} finished`, { count });
+        const outcome = await withLease(leases, lease, leaseOptions(name, logger), work);
+        if (!outcome.ran) {
+          logger.debug(`${name} skipped: another process runs it`, {
+            holder: outcome.heldBy.holder,
+            until: new Date(outcome.heldBy.until).toISOString(),
+          });
+          return;
+        }
+        if (outcome.value > 0) logger.info(found, { count: outcome.value, dryrun: dryRun });
+        logger.debug(`${name} finished`, { count: outcome.value });
       } catch (err) {
         logger.error(`${name} failed`, { error: err });
       }
     });
   const purge = job(
     'upload purge',
+    'upload-purge',
     () => registry.purgeUploads(new Date(Date.now() - purging.age), { dryRun }),
     'purged stale uploads',
   );
   const sweep = job(
     'temp file sweep',
+    'temp-file-sweep',
     async () => (sweepStorage ? sweepStorage({ dryRun }) : 0),
     'removed stale temp files',
   );
@@ -61,6 +86,14 @@ export function startMaintenance({
   return () => {
     clearTimeout(first);
     clearInterval(every);
+  };
+}
+
+function leaseOptions(name: string, logger: Logger) {
+  return {
+    ttlMs: LEASE_TTL_MS,
+    // The run goes on: both jobs are safe to run twice, and stopping halfway saves nothing.
+    onRenewalFailure: (err: unknown) => logger.warn(`${name}: renewing its lease failed`, { error: err }),
   };
 }
 

@@ -4,6 +4,7 @@
  * can be overridden by the environment variable BERTH_ + its path upper-cased with `_`
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
+import { availableParallelism } from 'node:os';
 import { OTHER_STORAGE_DRIVERS } from './distribution-keys.js';
 import { parseAddress, parseDuration, parseHeaders, parseSize } from './values.js';
 
@@ -26,6 +27,8 @@ export interface BerthConfig {
     headertimeout: number;
     /** Requests sending a body at once from one client address; 0 for no limit. */
     maxuploadsperclient: number;
+    /** Processes serving the port (node cluster workers); `auto` is resolved to the CPU count. */
+    workers: number;
   };
   storage: {
     driver: 'filesystem';
@@ -134,6 +137,16 @@ const positiveCount = (value: unknown): number => {
   throw new Error(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
 };
 
+/** `http.workers` and `serve --workers`: a whole number >= 1, or `auto` for one per CPU. */
+export function parseWorkers(value: unknown): number {
+  if (value === 'auto') return availableParallelism();
+  try {
+    return positiveCount(value);
+  } catch {
+    throw new Error(`expected a whole number >= 1 or auto, got ${JSON.stringify(value)}`);
+  }
+}
+
 const storageDriver = (value: unknown): 'filesystem' => {
   if (value === 'filesystem') return value;
   if (typeof value === 'string' && [...OTHER_STORAGE_DRIVERS, 'inmemory'].includes(value))
@@ -164,6 +177,7 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'http.bodytimeout', expects: 'a duration', parse: parseDuration, default: 60_000 },
   { key: 'http.headertimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.maxuploadsperclient', expects: 'a whole number', parse: count, default: 128 },
+  { key: 'http.workers', expects: 'a whole number >= 1 or auto', parse: parseWorkers, default: 1 },
   { key: 'storage.driver', expects: 'filesystem', parse: storageDriver, default: 'filesystem' },
   {
     key: 'storage.filesystem.rootdirectory',

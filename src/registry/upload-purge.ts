@@ -3,7 +3,13 @@
  * belong to clients that crashed or gave up. This is a maintenance job, not an upload
  * operation: a timer runs it (src/maintenance.ts) and no request waits for it.
  */
-import { type FileInfo, orMissing, type StagedObject, type StorageDriver, type WalkDecision } from '../blobstore/driver.js';
+import {
+  type FileInfo,
+  orMissing,
+  type StagedObject,
+  type StorageDriver,
+  type WalkDecision,
+} from '../blobstore/driver.js';
 import { REPOSITORIES_ROOT, UPLOADS_DIRECTORY } from '../blobstore/layout.js';
 
 /** Options of purgeIdleUploads. */

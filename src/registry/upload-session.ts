@@ -155,7 +155,12 @@ function checkStart(state: SessionState, start: number | undefined): void {
 }
 
 /** The error for a claim refused because the state changed after it was read. */
-async function lostRace(driver: StorageDriver, name: RepositoryName, id: string, err: unknown): Promise<unknown> {
+async function lostRace(
+  driver: StorageDriver,
+  name: RepositoryName,
+  id: string,
+  err: unknown,
+): Promise<unknown> {
   if (isNotFound(err)) return uploadUnknown(id);
   if (!isPreconditionFailed(err)) return err;
   const now = await readSession(driver, name, id);
@@ -171,10 +176,14 @@ function busy(size: number): RegistryError {
 }
 
 function claimLost(id: string): RegistryError {
-  return new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was taken over or cancelled while this request wrote to it', {
-    status: 409,
-    detail: { uuid: id },
-  });
+  return new RegistryError(
+    'BLOB_UPLOAD_INVALID',
+    'the upload was taken over or cancelled while this request wrote to it',
+    {
+      status: 409,
+      detail: { uuid: id },
+    },
+  );
 }
 
 function withoutClaim(state: SessionState): SessionState {
