@@ -4,9 +4,8 @@
  * errors and refusals (on stderr, with the usage), 2 for an invalid configuration or policy
  * file.
  */
-import { PolicyError } from '../auth/policy-error.js';
-import { ConfigError } from '../config/load.js';
 import { parseWorkers } from '../config/schema.js';
+import { expectedFailure } from './failure.js';
 import { commandTypoHint, GROUPS, groupNamed, groupUsage, topUsage } from './help.js';
 import { CliError, HelpRequest, processIo, type TextOut } from './io.js';
 import { berthVersion } from './version.js';
@@ -24,15 +23,10 @@ export async function main(
       out.write(error.message.endsWith('\n') ? error.message : `${error.message}\n`);
       return 0;
     }
-    if (error instanceof CliError) {
-      err.write(`berth: ${error.message.trimEnd()}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof ConfigError || error instanceof PolicyError) {
-      err.write(`berth: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    const failure = expectedFailure(error);
+    if (!failure) throw error;
+    err.write(`berth: ${failure.message}\n`);
+    return failure.exitCode;
   }
 }
 
