@@ -37,6 +37,8 @@ export interface StartOptions {
   metrics?: Metrics;
   /** Takes the "listening" line instead of the log; a worker hands it to the primary. */
   announce?: (message: string, fields: Fields) => void;
+  /** Wraps the storage driver: tests inject faults and delays this way. */
+  wrapDriver?: (driver: StorageDriver) => StorageDriver;
 }
 
 /**
@@ -54,7 +56,8 @@ export async function startBerth(
   const filesystem = await withConfigKey('storage.filesystem.rootdirectory', () =>
     createFilesystemDriver({ rootDirectory: root }),
   );
-  const driver = checkedDriver(filesystem, metrics.observeStorage);
+  const checked = checkedDriver(filesystem, metrics.observeStorage);
+  const driver = options.wrapDriver ? options.wrapDriver(checked) : checked;
   const registry = createRegistry({
     driver,
     deleteEnabled: config.storage.delete.enabled,
