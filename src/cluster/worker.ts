@@ -31,6 +31,11 @@ export async function serveAsWorker(): Promise<number> {
   });
   void toPrimary({ type: 'berth:ready' });
   const config = await configured;
+  if (stopBeforeStarted) {
+    // Told to stop before it was told how to start: there is nothing to drain.
+    process.disconnect();
+    return 0;
+  }
   const logger = createLogger({ level: config.log.level, formatter: config.log.formatter }).child({
     worker: workerId(),
   });
