@@ -30,6 +30,8 @@ export interface BenchOptions {
 const authOnly = SCENARIOS.filter((s) => s.needsAuth).map((s) => s.key);
 /** Scenarios that drive the docker CLI: they need dockerd, so they run only when named. */
 const dockerOnly = SCENARIOS.filter((s) => s.needsDocker).map((s) => s.key);
+/** Scenarios that seed Berth's store first, which takes a while: they run only when named. */
+const seedingOnly = SCENARIOS.filter((s) => s.seedsStore).map((s) => s.key);
 
 /** Usage text for --help and option errors. */
 export const USAGE = `usage: npm run bench -- [options]
@@ -39,7 +41,8 @@ export const USAGE = `usage: npm run bench -- [options]
                          first (default none; distribution always runs without auth)
   --only <key>[,<key>]   run a subset: ${METRICS.map((m) => m.key).join(', ')}
                          (${authOnly.join(', ')} only with --auth token; ${dockerOnly.join(', ')}
-                         only when named, it needs a running dockerd)
+                         only when named, it needs a running dockerd; ${seedingOnly.join(', ')}
+                         only when named, it seeds the store first, and on Berth only)
   --duration <seconds>   measured time of manifest-get, blob-head and token (default 5)
   --warmup <seconds>     unmeasured warm-up before them (default 1)
   --concurrency <n>      connections for manifest-get, blob-head and token (default 32)
@@ -79,10 +82,13 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (auth !== 'none' && auth !== 'token')
     throw new UsageError(`--auth expects none or token, got ${JSON.stringify(auth)}`);
   const known = METRICS.map((m) => m.key);
-  // Without auth the token scenarios have nothing to measure, and the docker ones need a
-  // docker daemon, so "everything" leaves them out.
+  // Without auth the token scenarios have nothing to measure, the docker ones need a docker
+  // daemon and the seeding ones take long, so "everything" leaves them out.
   let only = known.filter(
-    (key) => !dockerOnly.includes(key) && (auth === 'token' || !authOnly.includes(key)),
+    (key) =>
+      !dockerOnly.includes(key) &&
+      !seedingOnly.includes(key) &&
+      (auth === 'token' || !authOnly.includes(key)),
   );
   if (values.only !== undefined) {
     const asked = values.only

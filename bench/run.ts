@@ -25,7 +25,10 @@ export interface ServerReport {
 }
 
 /** Run settings shared by all scenarios. */
-export type RunSettings = Omit<ScenarioContext, 'port' | 'host' | 'log' | 'auth' | 'repository'>;
+export type RunSettings = Omit<
+  ScenarioContext,
+  'port' | 'host' | 'log' | 'auth' | 'repository' | 'openStore'
+>;
 
 /**
  * The repositories a server's scenarios may use: without auth any name, with auth only those
@@ -83,12 +86,17 @@ export async function benchmarkServer(
     host: server.host,
     auth: server.auth,
     repository: repos.target,
+    openStore: server.openStore,
     log,
   };
   try {
     for (const scenario of scenarios) {
       if (scenario.needsAuth && !server.auth) {
         log(`[${kind}] skipping ${scenario.key}: it needs token auth`);
+        continue;
+      }
+      if (scenario.seedsStore && !server.openStore) {
+        log(`[${kind}] skipping ${scenario.key}: it seeds Berth's store`);
         continue;
       }
       log(`[${kind}] ${scenario.title(settings.bulkBytes / 1024 / 1024)}`);

@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { StorageDriver } from '../src/blobstore/driver.js';
+import { createFilesystemDriver } from '../src/blobstore/filesystem.js';
 import { type AuthMode, type BenchAuth, prepareTokenAuth } from './auth.js';
 import { type ChildHandle, peakRssMiB, spawnChild } from './child.js';
 import { openConnection } from './raw-http.js';
@@ -30,6 +32,8 @@ export interface ServerUnderTest {
   child: ChildHandle;
   /** The policy's accounts when the server runs with token auth. */
   auth: BenchAuth | undefined;
+  /** Opens the server's store through Berth's driver; undefined for distribution. */
+  openStore: (() => Promise<StorageDriver>) | undefined;
   /** Reads peak RSS, stops the process and removes its data; resolves with the peak RSS in MiB. */
   stop(): Promise<number>;
 }
@@ -127,6 +131,7 @@ export async function startServer(
     host,
     child,
     auth,
+    openStore: kind === 'berth' ? () => createFilesystemDriver({ rootDirectory: dataDir }) : undefined,
     async stop() {
       running.delete(server);
       let peak = Number.NaN;

@@ -15,6 +15,7 @@ import type { BerthConfig } from './config/schema.js';
 import type { Fields, Logger } from './log/logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { migrateCatalog } from './registry/catalog-migration.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { startMemoryGovernor } from './runtime/memory-governor.js';
 import { type RunningServer, startServer } from './server.js';
@@ -58,10 +59,13 @@ export async function startBerth(
   );
   const checked = checkedDriver(filesystem, metrics.observeStorage);
   const driver = options.wrapDriver ? options.wrapDriver(checked) : checked;
+  await migrateCatalog(driver, logger);
   const registry = createRegistry({
     driver,
     deleteEnabled: config.storage.delete.enabled,
     cache: config.storage.cache.blobdescriptor,
+    cacheTtl: config.storage.cache.ttl,
+    cacheMaxMemory: config.storage.cache.maxmemory,
     manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
     onTransfer: metrics.uploadTransfer,
     storageFull: {

@@ -2,6 +2,7 @@
 import { blobHead } from './blob-head.js';
 import { chunkedPush } from './chunked-push.js';
 import { dockerPushPull } from './docker.js';
+import { listings } from './listings.js';
 import { manifestGet } from './manifest-get.js';
 import { manifestPut } from './manifest-put.js';
 import { monolithicPush } from './monolithic-push.js';
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   blobHead,
   tokenIssue,
   dockerPushPull,
+  listings,
 ];
 
 /** Peak RSS of the server over the whole run, read from /proc just before it stops. */

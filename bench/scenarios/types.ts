@@ -1,4 +1,5 @@
 /** The shapes shared by scenarios, the runner and the report. */
+import type { StorageDriver } from '../../src/blobstore/driver.js';
 import type { BenchAuth } from '../auth.js';
 import type { RepoTarget } from '../registry-client.js';
 import type { LatencySummary } from '../stats.js';
@@ -21,6 +22,8 @@ export interface ScenarioContext {
    * it before the scenario started (no headers without auth).
    */
   repository(name: string): RepoTarget;
+  /** Opens Berth's own store, to seed it directly; undefined for distribution. */
+  openStore: (() => Promise<StorageDriver>) | undefined;
   /** Progress output (stderr). */
   log(message: string): void;
 }
@@ -68,6 +71,11 @@ export interface Scenario extends MetricSpec {
   needsAuth?: boolean;
   /** Drives the docker CLI (a running dockerd); only run when asked for by `--only`. */
   needsDocker?: boolean;
+  /**
+   * Seeds Berth's store directly (`openStore`), which takes a while: run only when asked for
+   * by `--only`, and against Berth only.
+   */
+  seedsStore?: boolean;
   /** Generates payloads and their digests up front, before any server runs. */
   prepare?(bulkBytes: number): void;
   run(ctx: ScenarioContext): Promise<Measurement>;

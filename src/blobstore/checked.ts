@@ -3,14 +3,20 @@
  * path validation (absolute, no empty/`.`/`..` components, a safe character set) and timing
  * of every operation for metrics.
  */
-import type { Readable } from 'node:stream';
-import { InvalidPathError, isNotFound, type StorageDriver } from './driver.js';
+import {
+  InvalidPathError,
+  isNotFound,
+  isPreconditionFailed,
+  type StagedWrites,
+  type StorageDriver,
+} from './driver.js';
 
 /**
  * How an operation ended. A missing path is `not_found`, not `error`: asking whether a blob
- * is there before uploading it is how every push starts.
+ * is there before uploading it is how every push starts. A conditional write that lost a race
+ * is `conflict`: the caller retries or answers it, nothing failed.
  */
-export type OperationOutcome = 'ok' | 'not_found' | 'error';
+export type OperationOutcome = 'ok' | 'not_found' | 'conflict' | 'error';
 
 /** Receives the duration and outcome of every driver operation. */
 export type OperationObserver = (
@@ -28,6 +34,12 @@ export function assertValidPath(path: string): void {
   if (path.length > 4096 || !VALID_PATH.test(path)) throw new InvalidPathError(path);
 }
 
+function outcomeOf(err: unknown): OperationOutcome {
+  if (isNotFound(err)) return 'not_found';
+  if (isPreconditionFailed(err)) return 'conflict';
+  return 'error';
+}
+
 /** Wraps a driver so every call validates its paths and reports its duration. */
 export function checkedDriver(driver: StorageDriver, observe: OperationObserver = () => {}): StorageDriver {
   async function timed<T>(operation: string, paths: string[], run: () => Promise<T>): Promise<T> {
@@ -39,23 +51,34 @@ export function checkedDriver(driver: StorageDriver, observe: OperationObserver 
       outcome = 'ok';
       return result;
     } catch (err) {
-      if (isNotFound(err)) outcome = 'not_found';
+      outcome = outcomeOf(err);
       throw err;
     } finally {
       observe(driver.name, operation, (performance.now() - started) / 1000, outcome);
     }
   }
 
+  const staged: StagedWrites = {
+    start: (path) => timed('staged.start', [path], () => driver.staged.start(path)),
+    write: (object, source) => timed('staged.write', [], () => driver.staged.write(object, source)),
+    commit: (object, to) => timed('staged.commit', [to], () => driver.staged.commit(object, to)),
+    discard: (object) => timed('staged.discard', [], () => driver.staged.discard(object)),
+  };
+
   return {
     name: driver.name,
+    conditionalWrites: driver.conditionalWrites,
     getContent: (path) => timed('getContent', [path], () => driver.getContent(path)),
-    putContent: (path, content) => timed('putContent', [path], () => driver.putContent(path, content)),
+    getVersioned: (path) => timed('getVersioned', [path], () => driver.getVersioned(path)),
+    putContent: (path, content, condition) =>
+      timed('putContent', [path], () => driver.putContent(path, content, condition)),
     reader: (path, offset, length) => timed('reader', [path], () => driver.reader(path, offset, length)),
-    append: (path, source: Readable) => timed('append', [path], () => driver.append(path, source)),
     stat: (path) => timed('stat', [path], () => driver.stat(path)),
-    list: (path) => timed('list', [path], () => driver.list(path)),
+    list: (path, page) => timed('list', [path], () => driver.list(path, page)),
     move: (from, to) => timed('move', [from, to], () => driver.move(from, to)),
     delete: (path) => timed('delete', [path], () => driver.delete(path)),
     walk: (path, visit) => timed('walk', [path], () => driver.walk(path, visit)),
+    redirectURL: (path) => timed('redirectURL', [path], () => driver.redirectURL(path)),
+    staged,
   };
 }

@@ -1,44 +1,34 @@
 /**
  * The filesystem driver: objects are files under a root directory. Every write that makes
- * something visible goes through a temp file (or the upload's own file), fsync, rename and a
- * directory fsync, so a crash leaves either the old object or the new one, never a torn one.
- * An empty object (a marker) is created in place: there is no content to tear. Temp files
- * are dot-files, which `list` and `walk` never report. Appends flush to disk in the background
- * as they go, so publishing a large upload does not wait for all of it at the end, and a failed
- * append is truncated away, so the object keeps exactly the bytes it had.
+ * something visible goes through a temp file (or the staged object's own file), fsync, rename
+ * and a directory fsync, so a crash leaves either the old object or the new one, never a torn
+ * one (see filesystem-objects.ts and filesystem-staged.ts). Temp and lock files are dot-files,
+ * which `list` and `walk` never report. There are no redirect URLs: blobs are served by Berth.
  */
-import {
-  constants,
-  type Dirent,
-  readFile as readFileCallback,
-  type Stats,
-  stat as statCallback,
-} from 'node:fs';
+import { constants, type Dirent, readFile as readFileCallback, stat as statCallback } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { hasErrorCode } from '../fs/system-error.js';
-import {
-  type FileInfo,
-  PathNotFoundError,
-  type StorageDriver,
-  StorageFullError,
-  type WalkVisitor,
-} from './driver.js';
+import type { FileInfo, ListPage, StorageDriver, WalkVisitor } from './driver.js';
 import { createBufferPool, FileReadStream } from './file-read-stream.js';
+import {
+  isVisible,
+  mapError,
+  renameDurably,
+  syncFile,
+  toFileInfo,
+  versionOf,
+  writing,
+} from './filesystem-files.js';
+import { replaceFile, replaceFileIf } from './filesystem-objects.js';
+import { filesystemStagedWrites } from './filesystem-staged.js';
 import { prepareRootDirectory } from './root-directory.js';
-import { tempFileName } from './temp-files.js';
-import { backgroundWriteback, countingFlushes } from './writeback.js';
 
 /** Options of the filesystem driver. */
 export interface FilesystemDriverOptions {
   /** Directory under which everything is stored; created if missing. */
   rootDirectory: string;
 }
-
-/** Appended bytes between two background flushes of the file being appended to. */
-const WRITEBACK_EVERY = 4 * 1024 * 1024;
 
 /**
  * Creates a filesystem driver rooted at `rootDirectory` (made absolute and created); throws an
@@ -48,11 +38,11 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
   const root = nodePath.resolve(options.rootDirectory);
   await prepareRootDirectory(root);
   const full = (path: string): string => (path === '/' ? root : root + path);
-  const startWriteback = backgroundWriteback();
   const readBuffers = createBufferPool();
 
   return {
     name: 'filesystem',
+    conditionalWrites: true,
 
     getContent(path) {
       // The callback API: fs/promises' FileHandle machinery costs several times more per
@@ -64,28 +54,29 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       });
     },
 
-    putContent: (path, content) =>
+    async getVersioned(path) {
+      let handle: fs.FileHandle;
+      try {
+        handle = await fs.open(full(path), constants.O_RDONLY);
+      } catch (err) {
+        throw mapError(err, path);
+      }
+      // One descriptor for both, so the version is that of the bytes read even if the object
+      // is replaced meanwhile.
+      try {
+        const version = versionOf(await handle.stat());
+        return { content: await handle.readFile(), version };
+      } finally {
+        await handle.close();
+      }
+    },
+
+    putContent: (path, content, condition) =>
       writing(path, async () => {
-        const target = full(path);
-        if (content.length === 0) {
-          await (await openCreatingParents(target, 'w')).close();
-          await syncDirectory(nodePath.dirname(target));
-          return;
-        }
-        const temp = await openTemp(nodePath.dirname(target));
-        try {
-          try {
-            await temp.handle.writeFile(content);
-            await temp.handle.sync();
-          } finally {
-            await temp.handle.close();
-          }
-          await renameDurably(temp.path, target);
-        } catch (err) {
-          // Leave no temp file behind (a disk-full write, say); the old object is untouched.
-          await fs.rm(temp.path, { force: true });
-          throw err;
-        }
+        const written = condition
+          ? await replaceFileIf(full(path), path, content, condition)
+          : await replaceFile(full(path), content);
+        return versionOf(written);
       }),
 
     async reader(path, offset = 0, length) {
@@ -104,35 +95,6 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       }
     },
 
-    append: (path, source) =>
-      writing(path, async () => {
-        const target = full(path);
-        const handle = await openCreatingParents(target, 'a');
-        try {
-          const { size } = await handle.stat();
-          const sink = handle.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
-          try {
-            await pipeline(
-              source,
-              countingFlushes(WRITEBACK_EVERY, () => startWriteback(target)),
-              sink,
-            );
-          } catch (err) {
-            // All or nothing: a chunk that failed (client gone, rejected, disk full) is cut off
-            // again, once no write of it is still under way, so a retry starts from a known size.
-            // Destroying the sink closed the handle, hence the truncate by path.
-            await closed(sink);
-            await fs.truncate(target, size);
-            throw err;
-          } finally {
-            sink.destroy();
-          }
-          return size + sink.bytesWritten;
-        } finally {
-          await handle.close();
-        }
-      }),
-
     stat(path) {
       return new Promise((resolve, reject) => {
         statCallback(full(path), (err, stats) =>
@@ -141,29 +103,24 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       });
     },
 
-    async list(path) {
+    async list(path, page) {
+      let names: string[];
       try {
-        const names = await fs.readdir(full(path));
-        return names.filter(isVisible).sort();
+        names = await fs.readdir(full(path));
       } catch (err) {
         throw mapError(err, path);
       }
+      return pageOf(names.filter(isVisible).sort(), page);
     },
 
     move: (from, to) =>
       writing(to, async () => {
-        const source = full(from);
         try {
-          const handle = await fs.open(source, constants.O_RDONLY);
-          try {
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
+          await syncFile(full(from));
         } catch (err) {
           throw mapError(err, from);
         }
-        await renameDurably(source, full(to));
+        await renameDurably(full(from), full(to));
       }),
 
     async delete(path) {
@@ -184,16 +141,19 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
       }
       await walkDirectory(root, path, visit);
     },
+
+    redirectURL: async () => undefined,
+
+    staged: filesystemStagedWrites(full),
   };
 }
 
-/** Resolves once a destroyed file stream has finished its last write and closed its file. */
-function closed(stream: Writable): Promise<void> {
-  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', resolve));
-}
-
-function isVisible(name: string): boolean {
-  return !name.startsWith('.');
+/** The names after `page.after`, at most `page.limit` of them; `sorted` is in bytewise order. */
+function pageOf(sorted: string[], page: ListPage = {}): string[] {
+  const { after, limit } = page;
+  const from = after === undefined ? 0 : sorted.findIndex((name) => name > after);
+  const rest = from < 0 ? [] : sorted.slice(from);
+  return limit === undefined ? rest : rest.slice(0, limit);
 }
 
 async function walkDirectory(root: string, path: string, visit: WalkVisitor): Promise<void> {
@@ -218,91 +178,5 @@ async function walkDirectory(root: string, path: string, visit: WalkVisitor): Pr
     }
     const decision = await visit(info);
     if (info.isDir && decision !== 'skip') await walkDirectory(root, child, visit);
-  }
-}
-
-function toFileInfo(path: string, stats: Stats): FileInfo {
-  const isDir = stats.isDirectory();
-  return {
-    path,
-    size: isDir ? 0 : stats.size,
-    modTime: stats.mtime,
-    isDir,
-    // Writes replace files by rename, which changes the inode; appends change size and mtime.
-    version: `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`,
-  };
-}
-
-async function openTemp(directory: string): Promise<{ path: string; handle: fs.FileHandle }> {
-  const path = nodePath.join(directory, tempFileName());
-  return { path, handle: await openCreatingParents(path, 'wx') };
-}
-
-async function openCreatingParents(path: string, flags: string): Promise<fs.FileHandle> {
-  try {
-    return await fs.open(path, flags);
-  } catch (err) {
-    if (!hasErrorCode(err, 'ENOENT')) throw err;
-    await makeDirectories(nodePath.dirname(path));
-    return await fs.open(path, flags);
-  }
-}
-
-/**
- * `mkdir -p` that also makes the new directories' own entries durable: each created
- * directory is recorded in its parent, so each such parent is fsynced.
- */
-async function makeDirectories(directory: string): Promise<void> {
-  const first = await fs.mkdir(directory, { recursive: true });
-  if (first === undefined) return;
-  let created = directory;
-  const parents: string[] = [];
-  while (created.length >= first.length) {
-    parents.push(nodePath.dirname(created));
-    created = nodePath.dirname(created);
-  }
-  await Promise.all(parents.map(syncDirectory));
-}
-
-/** Renames over the target, creating its directory, then makes the directory entry durable. */
-async function renameDurably(source: string, target: string): Promise<void> {
-  const directory = nodePath.dirname(target);
-  try {
-    await fs.rename(source, target);
-  } catch (err) {
-    if (!hasErrorCode(err, 'ENOENT')) throw err;
-    await makeDirectories(directory);
-    await fs.rename(source, target);
-  }
-  await syncDirectory(directory);
-}
-
-/**
- * Makes a directory's entries durable. Concurrent calls are not merged here: the journal
- * already commits concurrent fsyncs together, and merging them in user space was measured
- * to lower throughput.
- */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await fs.open(directory, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function mapError(err: unknown, path: string): unknown {
-  if (hasErrorCode(err, 'ENOENT') || hasErrorCode(err, 'ENOTDIR')) return new PathNotFoundError(path);
-  if (hasErrorCode(err, 'ENOSPC') || hasErrorCode(err, 'EDQUOT'))
-    return new StorageFullError(path, { cause: err });
-  return err;
-}
-
-/** Runs a write, turning "no space" (and a missing source) into the driver's errors. */
-async function writing<T>(path: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    throw mapError(err, path);
   }
 }

@@ -10,6 +10,7 @@
  *   ├── catalog/<escaped name>                  empty marker per repository: the catalog, listed
  *   │                                           flat and in order (see catalogEntryName)
  *   ├── leases/<job>                            who runs a periodic job now, and until when (JSON)
+ *   ├── migrations/<name>                       empty marker: a one-time migration has finished
  *   ├── _auth/token-signing-key.pem             the built-in token server's key, shared by replicas
  *   └── repositories/
  *       └── <name>/                             e.g. library/ubuntu (nested directories)
@@ -102,23 +103,43 @@ export function verificationPath(id: string): string {
 export const CATALOG_ROOT = '/catalog';
 
 /**
- * A repository name as one path component whose bytewise order is the names' ASCII order:
- * `.` becomes `.a` and `/` becomes `.b` (no other character of a name is escaped). That keeps
- * `a-b` < `a.b` < `a/b` < `a0` as in the names, so a listing of the catalog is already in the
- * order the spec asks for and can be paged with S3's StartAfter.
+ * A repository name as one path component whose bytewise order is the names' ASCII order, so
+ * a listing of the catalog is already in the order the spec asks for and can be paged with
+ * S3's StartAfter. Names are made of `-` `.` `/` `0-9` `_` `a-z`; a component can hold neither
+ * `/` nor anything between `.` and `0` in its place, so `/` becomes `0` and each digit the
+ * next character (`9` becomes `A`): order and length are kept, and a 255-character name stays
+ * within a filesystem's 255-byte file names (escaping `/` as two characters would not).
+ * `library/ubuntu-24` is stored as `library0ubuntu-35`. (On a case-insensitive filesystem
+ * `x9` and `xa` would share a marker; Berth's filesystem storage assumes a case-sensitive one.)
  */
 export function catalogEntryName(name: RepositoryName): string {
-  return name.replaceAll('.', '.a').replaceAll('/', '.b');
+  return name.replace(/[/0-9]/g, (char) => CATALOG_ESCAPE[char] as string);
 }
 
 /** The inverse of catalogEntryName. */
 export function repositoryOfCatalogEntry(entry: string): string {
-  return entry.replace(/\.([ab])/g, (_match, code: string) => (code === 'a' ? '.' : '/'));
+  return entry.replace(/[0-9A]/g, (char) => CATALOG_UNESCAPE[char] as string);
 }
+
+const CATALOG_ESCAPE: Readonly<Record<string, string>> = Object.fromEntries(
+  [...'/0123456789'].map((char, i) => [char, '0123456789A'[i] as string]),
+);
+
+const CATALOG_UNESCAPE: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(CATALOG_ESCAPE).map(([char, escaped]) => [escaped, char]),
+);
 
 /** The catalog marker of a repository. */
 export function catalogEntryPath(name: RepositoryName): string {
   return `${CATALOG_ROOT}/${catalogEntryName(name)}`;
+}
+
+/** Root of the markers of finished one-time migrations of the store. */
+export const MIGRATIONS_ROOT = '/migrations';
+
+/** The marker written once migration `name` has finished on this store. */
+export function migrationDonePath(name: 'catalog'): string {
+  return `${MIGRATIONS_ROOT}/${name}`;
 }
 
 /** The name of the directory, inside a repository's, holding its upload sessions. */

@@ -1,9 +1,10 @@
 /**
  * The filesystem driver's temp files: how they are named, and sweeping the ones a crash left
  * behind. `putContent` writes a temp file beside its target and renames it into place; a
- * process killed in between leaves the temp file. It is never part of any object (dot-files
- * are invisible to `list` and `walk`), so deleting it is safe once no writer can still be
- * using it, which is what the age bound guarantees.
+ * process killed in between leaves the temp file. A conditional write holds a lock file beside
+ * its target for a few milliseconds; a process killed meanwhile leaves that. Neither is ever
+ * part of any object (dot-files are invisible to `list` and `walk`), so deleting one is safe
+ * once no writer can still be using it, which is what the age bound guarantees.
  */
 import { randomUUID } from 'node:crypto';
 import type { Dir, Dirent } from 'node:fs';
@@ -12,6 +13,7 @@ import * as nodePath from 'node:path';
 import { hasErrorCode } from '../fs/system-error.js';
 
 const TEMP_PREFIX = '.tmp-';
+const LOCK_PREFIX = '.lock-';
 
 /**
  * Temp files older than this are leftovers. Only small objects (tags, manifests, referrer
@@ -25,6 +27,15 @@ export function tempFileName(): string {
   return `${TEMP_PREFIX}${randomUUID()}`;
 }
 
+/** The name of the lock file that guards conditional writes of the object named `name`. */
+export function lockFileName(name: string): string {
+  return `${LOCK_PREFIX}${name}`;
+}
+
+function isTempOrLock(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) || name.startsWith(LOCK_PREFIX);
+}
+
 /** Options of sweepStaleTempFiles. */
 export interface SweepOptions {
   /** The current time in milliseconds (tests pass their own). */
@@ -34,7 +45,7 @@ export interface SweepOptions {
 }
 
 /**
- * Deletes the temp files anywhere under `root` last modified more than STALE_TEMP_FILE_AGE_MS
+ * Deletes the temp and lock files anywhere under `root` last modified more than STALE_TEMP_FILE_AGE_MS
  * before `now` (with dryRun, only counts them); returns how many. Directories are read as
  * streams, so a store with millions of blobs costs time, not memory.
  */
@@ -46,7 +57,7 @@ export async function sweepStaleTempFiles(root: string, options: SweepOptions = 
     for await (const entry of entriesOf(directory)) {
       const path = nodePath.join(directory, entry.name);
       if (entry.isDirectory()) directories.push(path);
-      else if (entry.name.startsWith(TEMP_PREFIX) && (await modifiedBefore(path, cutoff))) {
+      else if (isTempOrLock(entry.name) && (await modifiedBefore(path, cutoff))) {
         swept += 1;
         if (!options.dryRun) await fs.rm(path, { force: true });
       }

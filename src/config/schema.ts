@@ -34,7 +34,8 @@ export interface BerthConfig {
     driver: 'filesystem';
     filesystem: { rootdirectory: string };
     delete: { enabled: boolean };
-    cache: { blobdescriptor: 'inmemory' | 'none' };
+    /** The metadata cache: ttl in ms for repository facts, maxmemory in bytes for all entries. */
+    cache: { blobdescriptor: 'inmemory' | 'none'; ttl: number; maxmemory: number };
     maintenance: {
       uploadpurging: { enabled: boolean; age: number; interval: number; dryrun: boolean };
     };
@@ -191,6 +192,13 @@ export const KEYS: readonly KeySpec[] = [
     expects: 'inmemory or none',
     parse: cacheKind,
     default: 'inmemory',
+  },
+  { key: 'storage.cache.ttl', expects: 'a duration', parse: parseDuration, default: 1000 },
+  {
+    key: 'storage.cache.maxmemory',
+    expects: 'a size in bytes',
+    parse: parseSize,
+    default: 32 * 1024 * 1024,
   },
   {
     key: 'storage.maintenance.uploadpurging.enabled',

@@ -18,7 +18,7 @@ export interface Metrics {
   observeRequest(sample: RequestSample): void;
   /** +1 when an upload request starts streaming data, -1 when it stops. */
   uploadTransfer(delta: 1 | -1): void;
-  /** Storage driver operation durations by outcome (`ok`, `not_found`, `error`). */
+  /** Storage driver operation durations by outcome (`ok`, `not_found`, `conflict`, `error`). */
   observeStorage: OperationObserver;
   /** Counts a write refused because storage is full. */
   storageFullRefusal(): void;
@@ -73,7 +73,7 @@ export function createMetrics(): Metrics {
   });
   const storage = new Histogram({
     name: 'berth_storage_operation_duration_seconds',
-    help: 'Storage driver operation duration by driver, operation and outcome (ok, not_found, error).',
+    help: 'Storage driver operation duration by driver, operation and outcome (ok, not_found, conflict, error).',
     labelNames: ['driver', 'operation', 'outcome'],
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registry],

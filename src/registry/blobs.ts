@@ -1,7 +1,8 @@
 /**
  * Blobs as a repository sees them: content-addressed data shared by all repositories, made
  * visible in one repository by a link. Pushing or mounting a blob links it; deleting a blob
- * from a repository removes only the link.
+ * from a repository removes only the link. Sizes are cached for as long as memory allows (the
+ * bytes of a digest never change); links for `storage.cache.ttl` (docs/caches.md).
  */
 import type { Readable } from 'node:stream';
 import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
@@ -10,7 +11,7 @@ import type { MetadataCache } from './cache.js';
 import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { RepositoryName } from './names.js';
-import { missingIn } from './repositories.js';
+import { missingIn, withMarker } from './repositories.js';
 
 /** A blob as served: its digest and size in bytes. */
 export interface BlobDescriptor {
@@ -26,7 +27,7 @@ export interface BlobService {
   open(name: RepositoryName, digest: Digest, offset: number, length: number): Promise<Readable>;
   /** Unlinks a blob from a repository. */
   delete(name: RepositoryName, digest: Digest): Promise<void>;
-  /** Links stored blob data into a repository (idempotent). */
+  /** Links stored blob data into a repository: always writes the link (idempotent). */
   link(name: RepositoryName, digest: Digest): Promise<void>;
   /** Size of a blob linked into `name`, or undefined when it is not there. */
   linkedSize(name: RepositoryName, digest: Digest): Promise<number | undefined>;
@@ -47,8 +48,9 @@ export interface BlobServiceOptions {
 export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceOptions): BlobService {
   async function isLinked(name: RepositoryName, digest: Digest): Promise<boolean> {
     if (cache.isLinked(name, digest)) return true;
+    const checkedAt = cache.now();
     if (!(await orMissing(driver.stat(layerLinkPath(name, digest)), undefined))) return false;
-    cache.rememberLinked(name, digest);
+    cache.rememberLinked(name, digest, checkedAt);
     return true;
   }
 
@@ -67,9 +69,15 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
   }
 
   async function link(name: RepositoryName, digest: Digest): Promise<void> {
-    if (await isLinked(name, digest)) return;
+    await withMarker(driver, name, writeLink(name, digest));
+  }
+
+  async function writeLink(name: RepositoryName, digest: Digest): Promise<void> {
+    // Written even when the cache says the link exists: another process may have deleted it
+    // since, and a push that answered 201 must leave the blob in the repository.
+    const checkedAt = cache.now();
     await driver.putContent(layerLinkPath(name, digest), EMPTY);
-    cache.rememberLinked(name, digest);
+    cache.rememberLinked(name, digest, checkedAt);
   }
 
   return {
@@ -88,12 +96,13 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
 
     async delete(name, digest) {
       if (!deleteEnabled) throw deletesDisabled();
-      cache.forgetLink(name, digest);
       try {
         await driver.delete(layerLinkPath(name, digest));
       } catch (err) {
         if (isNotFound(err)) throw await missingIn(driver, name, blobUnknown(digest));
         throw err;
+      } finally {
+        cache.forgetLink(name, digest);
       }
     },
 

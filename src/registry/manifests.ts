@@ -1,11 +1,11 @@
 /**
  * Manifests: pushed bytes stored exactly as received, one revision file per repository and
- * digest holding a header line (the media type they were pushed with, the subject) followed
- * by the bytes. Pushing checks that everything the manifest references is already in the
- * repository; the subject of an OCI 1.1 manifest goes into the referrers index.
+ * digest (`revisions.ts`). Pushing checks that everything the manifest references is already
+ * in the repository; the subject of an OCI 1.1 manifest goes into the referrers index. A push
+ * and a delete of the same digest may race, in one process or several: the order of their
+ * writes and a second look at storage keep every tag pointing at a manifest that exists.
  */
-import { orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { revisionPath } from '../blobstore/layout.js';
+import type { StorageDriver } from '../blobstore/driver.js';
 import type { BlobService } from './blobs.js';
 import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
@@ -17,16 +17,14 @@ import { checkReferences } from './manifest-references.js';
 import { INDEX_TYPES } from './media-types.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
-import { missingIn } from './repositories.js';
+import { missingIn, withMarker } from './repositories.js';
+import { createRevisionStore, type StoredManifest } from './revisions.js';
 import { manifestUnknown, type TagService } from './tags.js';
+
+export type { StoredManifest } from './revisions.js';
 
 /** A manifest reference from a URL: a tag or a digest. */
 export type Reference = { tag: Tag; digest?: undefined } | { digest: Digest; tag?: undefined };
-
-/** A stored manifest with its body. */
-export interface StoredManifest extends RevisionInfo {
-  body: Buffer;
-}
 
 /** The outcome of a manifest push. */
 export interface PushedManifest {
@@ -75,122 +73,105 @@ export interface ManifestServiceOptions {
 /** Creates the manifest service. */
 export function createManifestService(options: ManifestServiceOptions): ManifestService {
   const { driver, cache, blobs, tags, referrers, deleteEnabled, limits } = options;
-
-  async function readRevision(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
-    const file = await orMissing(driver.getContent(revisionPath(name, digest)), undefined);
-    if (!file) return undefined;
-    const manifest = decodeRevision(digest, file);
-    const { body, ...info } = manifest;
-    cache.rememberRevision(name, info);
-    cache.rememberManifestBody(digest, body);
-    return manifest;
-  }
-
-  async function revision(name: RepositoryName, digest: Digest): Promise<RevisionInfo | undefined> {
-    return cache.revision(name, digest) ?? (await readRevision(name, digest));
-  }
+  const revisions = createRevisionStore(driver, cache);
 
   async function describe(name: RepositoryName, reference: Reference): Promise<RevisionInfo> {
     const digest = reference.digest ?? (await tags.resolve(name, reference.tag));
-    const info = await revision(name, digest);
+    const info = await revisions.info(name, digest);
     if (info) return info;
     throw await missingIn(driver, name, manifestUnknown(reference.tag ? { tag: reference.tag } : { digest }));
   }
 
-  /** A manifest with its body: from the cache when it holds both, else one read of its file. */
-  async function storedManifest(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined> {
-    const info = cache.revision(name, digest);
-    const body = info && cache.manifestBody(digest);
-    return info && body ? { ...info, body } : readRevision(name, digest);
-  }
-
   async function childrenOf(name: RepositoryName, digest: Digest): Promise<Digest[]> {
-    const manifest = await storedManifest(name, digest);
+    const manifest = await revisions.stored(name, digest);
     return manifest && INDEX_TYPES.has(manifest.mediaType) ? indexChildren(manifest.body) : [];
   }
 
-  async function store(name: RepositoryName, info: RevisionInfo, body: Buffer): Promise<void> {
-    const existing = await revision(name, info.digest);
-    if (existing?.mediaType === info.mediaType && existing.subject === info.subject) return;
-    await driver.putContent(revisionPath(name, info.digest), encodeRevision(info, body));
-    cache.rememberRevision(name, info);
-    cache.rememberManifestBody(info.digest, body);
+  /** Writes a manifest's revision and its referrers entry: every time, whatever is cached. */
+  async function keep(name: RepositoryName, manifest: StoredManifest, parsed: ParsedManifest): Promise<void> {
+    await revisions.write(name, manifest);
+    if (parsed.subject) await referrers.record(name, parsed.subject, referrerOf(manifest, parsed));
+  }
+
+  async function put(
+    name: RepositoryName,
+    reference: Reference,
+    body: Buffer,
+    { contentType, tags: extraTags = [] }: PushOptions,
+  ): Promise<PushedManifest> {
+    if (reference.tag && extraTags.length > 0) {
+      throw new RegistryError('UNSUPPORTED', 'tag parameters are only accepted when pushing by digest', {
+        status: 400,
+        detail: { reference: reference.tag },
+      });
+    }
+    const digest = digestOf(body, reference.digest ? algorithmOf(reference.digest) : 'sha256');
+    if (reference.digest && reference.digest !== digest) {
+      throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the digest in the URL', {
+        detail: { expected: reference.digest, actual: digest },
+      });
+    }
+    const parsed = parseManifest(body, contentType, limits);
+    await checkReferences(parsed, {
+      blobSize: (blob) => blobs.linkedSize(name, blob),
+      manifestSize: async (child) => (await revisions.info(name, child))?.size,
+    });
+    const manifest: StoredManifest = { digest, mediaType: parsed.mediaType, size: body.length, body };
+    if (parsed.subject) manifest.subject = parsed.subject.digest;
+    await withMarker(driver, name, keep(name, manifest, parsed));
+    for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
+    // A delete of this digest may have removed the revision since it was written (see below).
+    if (!(await revisions.exists(name, digest))) await keep(name, manifest, parsed);
+    return parsed.subject ? { digest, subject: parsed.subject.digest } : { digest };
+  }
+
+  /**
+   * Racing a push of the same digest, in this process or another (docs/caches.md): the push
+   * writes the revision, then its tags, then looks at storage; this removes the tags pointing
+   * at the digest, then the revision, then looks at the tags again. A push's tag written
+   * before this listed the tags is deleted with the others (the delete wins; an untagged
+   * revision may stay). One written after that listing is either seen by the second look,
+   * which writes the revision back from the bytes read here, or written after it, hence after
+   * the revision was deleted, and the push's own look finds the revision gone and writes it
+   * again. Either way no tag is left pointing at a missing manifest; and since tags go first,
+   * neither can a crash halfway through.
+   */
+  async function deleteManifest(name: RepositoryName, digest: Digest): Promise<void> {
+    const manifest = await revisions.read(name, digest);
+    if (!manifest) throw await missingIn(driver, name, manifestUnknown({ digest }));
+    const tagged = await tags.entries(name);
+    const holders = await holdersOf(digest, tagged, (child) => childrenOf(name, child));
+    if (holders) throw heldByTaggedIndex(holders);
+    for (const [tag, target] of tagged) if (target === digest) await tags.remove(name, tag);
+    if (manifest.subject) await referrers.remove(name, manifest.subject, digest);
+    await revisions.delete(name, digest);
+    const retagged = (await tags.entries(name)).some(([, target]) => target === digest);
+    // These bytes were accepted when pushed: limits lowered since must not stop their return.
+    if (retagged) await keep(name, manifest, parseManifest(manifest.body, manifest.mediaType, NO_LIMITS));
   }
 
   return {
     describe,
+    put,
 
     async get(name, reference) {
       const info = await describe(name, reference);
       const body = cache.manifestBody(info.digest);
       if (body) return { ...info, body };
-      const stored = await readRevision(name, info.digest);
+      const stored = await revisions.read(name, info.digest);
       if (stored) return stored;
       throw manifestUnknown({ digest: info.digest });
     },
 
-    async put(name, reference, body, { contentType, tags: extraTags = [] }) {
-      if (reference.tag && extraTags.length > 0) {
-        throw new RegistryError('UNSUPPORTED', 'tag parameters are only accepted when pushing by digest', {
-          status: 400,
-          detail: { reference: reference.tag },
-        });
-      }
-      const digest = digestOf(body, reference.digest ? algorithmOf(reference.digest) : 'sha256');
-      if (reference.digest && reference.digest !== digest) {
-        throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match the digest in the URL', {
-          detail: { expected: reference.digest, actual: digest },
-        });
-      }
-      const manifest = parseManifest(body, contentType, limits);
-      await checkReferences(manifest, {
-        blobSize: (blob) => blobs.linkedSize(name, blob),
-        manifestSize: async (child) => (await revision(name, child))?.size,
-      });
-      const info: RevisionInfo = { digest, mediaType: manifest.mediaType, size: body.length };
-      if (manifest.subject) info.subject = manifest.subject.digest;
-      await store(name, info, body);
-      if (manifest.subject) await referrers.record(name, manifest.subject, referrerOf(info, manifest));
-      for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
-      return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
-    },
-
     async delete(name, reference) {
       if (!deleteEnabled) throw deletesDisabled();
-      if (reference.tag) {
-        await tags.delete(name, reference.tag);
-        return;
-      }
-      const info = await describe(name, reference);
-      const tagged = await tags.entries(name);
-      const holders = await holdersOf(info.digest, tagged, (digest) => childrenOf(name, digest));
-      if (holders) throw heldByTaggedIndex(holders);
-      for (const [tag, digest] of tagged) if (digest === info.digest) await tags.delete(name, tag);
-      if (info.subject) await referrers.remove(name, info.subject, info.digest);
-      cache.forgetRevision(name, info.digest);
-      await orMissing(driver.delete(revisionPath(name, info.digest)), undefined);
+      if (reference.tag === undefined) await deleteManifest(name, reference.digest);
+      else await tags.delete(name, reference.tag);
     },
   };
 }
 
-/** A revision file: the header as one JSON line, a newline, then the manifest bytes. */
-function encodeRevision(info: RevisionInfo, body: Buffer): Buffer {
-  const header: Omit<RevisionInfo, 'digest'> = { mediaType: info.mediaType, size: info.size };
-  if (info.subject) header.subject = info.subject;
-  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]);
-}
-
-function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
-  const newline = file.indexOf(10);
-  const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Omit<RevisionInfo, 'digest'>;
-  const body = file.subarray(newline + 1);
-  if (newline < 0 || body.length !== header.size) {
-    throw new Error(
-      `revision file of ${digest} is damaged: ${body.length} bytes after the header, expected ${header.size}`,
-    );
-  }
-  return { digest, ...header, body };
-}
+const NO_LIMITS: ManifestLimits = { maxDescriptors: Number.POSITIVE_INFINITY };
 
 /** Names shown of each kind; a repository may have thousands of tags. */
 const MAX_NAMED = 10;

@@ -1,7 +1,10 @@
 /**
  * `n`/`last` pagination shared by the tags list and the catalog: results strictly after
- * `last`, at most `n` of them, and whether more remain (which earns a `Link` header).
+ * `last`, at most `n` of them, and whether more remain (which earns a `Link` header). A page
+ * is read from a sorted listing in storage a batch at a time, one result more than asked for
+ * to know whether more remain: never the whole listing, which may hold tens of thousands.
  */
+import { orMissing, type StorageDriver } from '../blobstore/driver.js';
 
 /** A page of results. */
 export interface Page<T> {
@@ -10,27 +13,60 @@ export interface Page<T> {
   more: boolean;
 }
 
-/** Pagination request. `n` undefined means "all, up to the server's limit". */
+/** A page asked for: results strictly after `last`, at most `size` of them. */
 export interface PageRequest {
-  n?: number;
+  size: number;
   last?: string;
 }
 
-/** Slices a sorted list into the requested page, never returning more than `limit` items. */
-export function paginate<T extends string>(sorted: T[], request: PageRequest, limit: number): Page<T> {
-  const start = request.last === undefined ? 0 : firstAfter(sorted, request.last);
-  const size = Math.min(request.n ?? limit, limit);
-  const items = sorted.slice(start, start + size);
-  return { items, more: start + size < sorted.length && size > 0 };
+/**
+ * A sorted listing in storage and what its entries stand for. Entries sort bytewise in the
+ * order their results must come in.
+ */
+export interface PagedListing<T> {
+  /**
+   * Entries strictly after `after`, at most `limit`; fewer only when the listing ends there
+   * (the driver's `list` fills a page across the store's own continuations).
+   */
+  read(after: string | undefined, limit: number): Promise<string[]>;
+  /** The entry a client's `last` corresponds to (it need not exist). */
+  position(last: string): string;
+  /** The result an entry stands for, or undefined to leave the entry out. */
+  item(entry: string): T | undefined;
 }
 
-function firstAfter(sorted: string[], last: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((sorted[mid] as string) <= last) low = mid + 1;
-    else high = mid;
+/**
+ * No entry of Berth's listings is longer (catalog entries have at most 255 characters, tags
+ * 128), so a `last` cut to this length asks for the same page, and stores get a bounded key.
+ */
+const LONGEST_POSITION = 512;
+
+/** Once entries have been left out, later batches are read this large (one S3 listing call). */
+const SCAN_BATCH = 1000;
+
+/** Reads the page `request` asks for from `listing`. */
+export async function readPage<T>(listing: PagedListing<T>, request: PageRequest): Promise<Page<T>> {
+  if (request.size === 0) return { items: [], more: false };
+  const wanted = request.size + 1;
+  const items: T[] = [];
+  let after: string | undefined =
+    request.last === undefined ? '' : listing.position(request.last).slice(0, LONGEST_POSITION);
+  let limit = wanted;
+  for (;;) {
+    const entries = await listing.read(after || undefined, limit);
+    for (const entry of entries) {
+      const item = listing.item(entry);
+      if (item !== undefined) items.push(item);
+    }
+    if (items.length >= wanted || entries.length < limit) break;
+    after = entries.at(-1);
+    limit = Math.max(wanted - items.length, SCAN_BATCH);
   }
-  return low;
+  return { items: items.slice(0, request.size), more: items.length > request.size };
+}
+
+/** The `read` of a listing of one storage directory; a missing directory lists nothing. */
+export function directoryEntries(driver: StorageDriver, path: string): PagedListing<unknown>['read'] {
+  return (after, limit) =>
+    orMissing(driver.list(path, after === undefined ? { limit } : { after, limit }), []);
 }

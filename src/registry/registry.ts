@@ -5,10 +5,12 @@
 import type { StorageDriver } from '../blobstore/driver.js';
 import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache } from './cache.js';
-import { listRepositories } from './catalog.js';
+import { type CatalogFilter, catalogPage } from './catalog.js';
+import { createKeyedLock } from './locks.js';
 import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
+import type { Page, PageRequest } from './pagination.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
 import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
 import { createTagService, type TagService } from './tags.js';
@@ -22,8 +24,8 @@ export interface Registry {
   manifests: ManifestService;
   tags: TagService;
   referrers: ReferrerService;
-  /** All repository names in ASCII order. */
-  catalog(): Promise<RepositoryName[]>;
+  /** One page of the repositories `visible` lets through, in ASCII order. */
+  catalog(request: PageRequest, visible: CatalogFilter): Promise<Page<RepositoryName>>;
   /** Resolves when storage answers; rejects with the storage error otherwise. */
   checkStorage(): Promise<void>;
   /** What is known about storage space, learnt from refused writes. */
@@ -36,8 +38,12 @@ export interface Registry {
 export interface RegistryOptions {
   driver: StorageDriver;
   deleteEnabled: boolean;
-  /** `inmemory` caches immutable metadata; `none` reads storage every time. */
+  /** `inmemory` caches metadata (docs/caches.md); `none` reads storage every time. */
   cache: 'inmemory' | 'none';
+  /** How long repository facts are trusted, in ms (`storage.cache.ttl`, default 1 s). */
+  cacheTtl?: number;
+  /** Memory budget of the cache in bytes (`storage.cache.maxmemory`, default 32 MiB). */
+  cacheMaxMemory?: number;
   /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
   manifestLimits: ManifestLimits;
   onTransfer?: (delta: 1 | -1) => void;
@@ -49,13 +55,17 @@ export interface RegistryOptions {
 export function createRegistry(options: RegistryOptions): Registry {
   const { deleteEnabled } = options;
   const { driver, space } = watchStorageSpace(options.driver, options.storageFull);
-  const cache = options.cache === 'inmemory' ? createMemoryCache() : createNullCache();
+  const cache =
+    options.cache === 'inmemory'
+      ? createMemoryCache({ ttl: options.cacheTtl, maxMemory: options.cacheMaxMemory })
+      : createNullCache();
   const blobs = createBlobService({ driver, cache, deleteEnabled });
-  const tags = createTagService(driver);
+  const tags = createTagService(driver, cache);
   const referrers = createReferrerService(driver);
   const uploads = createUploadService({
     driver,
     blobs,
+    lock: createKeyedLock(),
     ...(options.onTransfer ? { onTransfer: options.onTransfer } : {}),
   });
   const manifests = createManifestService({
@@ -74,7 +84,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     tags,
     referrers,
     space,
-    catalog: () => listRepositories(driver),
+    catalog: (request, visible) => catalogPage(driver, request, visible),
     async checkStorage() {
       await driver.list('/');
     },

@@ -1,20 +1,41 @@
 /**
- * Whether a repository exists: it does once a blob or manifest has been linked into it.
- * An upload in progress alone does not make a repository.
+ * Whether a repository exists: it does once a blob or manifest has been linked into it, which
+ * writes its catalog marker. An upload in progress alone does not make a repository. Nothing
+ * removes a marker yet: a repository whose blobs, manifests and tags have all been deleted
+ * still exists, and stays in the catalog.
  */
 import { orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { REPOSITORY_MARKERS, repositoryPath } from '../blobstore/layout.js';
+import { catalogEntryPath } from '../blobstore/layout.js';
 import { RegistryError } from './errors.js';
 import type { RepositoryName } from './names.js';
 
-/** True when the repository has any linked blob or manifest. */
+/** True when the repository has its catalog marker: one stat, on every backend. */
 export async function repositoryExists(driver: StorageDriver, name: RepositoryName): Promise<boolean> {
-  const found = await Promise.all(
-    REPOSITORY_MARKERS.map((marker) =>
-      orMissing(driver.stat(`${repositoryPath(name)}/${marker}`), undefined),
-    ),
-  );
-  return found.some((info) => info?.isDir);
+  return (await orMissing(driver.stat(catalogEntryPath(name)), undefined)) !== undefined;
+}
+
+/**
+ * Makes a repository exist by writing its catalog marker. Called alongside every write that
+ * makes one (a blob link, a manifest), and always written: a marker lost to a failed request
+ * is put back by the client's retry, whatever a cache remembers.
+ */
+export async function markRepository(driver: StorageDriver, name: RepositoryName): Promise<void> {
+  await driver.putContent(catalogEntryPath(name), EMPTY);
+}
+
+/**
+ * Runs `write` (the write that makes `name` exist) alongside its marker write, and settles
+ * once both have ended, so no write of the request is still under way when it answers.
+ */
+export async function withMarker<T>(
+  driver: StorageDriver,
+  name: RepositoryName,
+  write: Promise<T>,
+): Promise<T> {
+  const [written, marked] = await Promise.allSettled([write, markRepository(driver, name)]);
+  if (written.status === 'rejected') throw written.reason;
+  if (marked.status === 'rejected') throw marked.reason;
+  return written.value;
 }
 
 /** The error for something missing from a repository: NAME_UNKNOWN when the repository itself is. */
@@ -31,3 +52,5 @@ export async function missingIn(
 export function nameUnknown(name: RepositoryName): RegistryError {
   return new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name } });
 }
+
+const EMPTY = new Uint8Array(0);

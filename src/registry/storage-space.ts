@@ -68,15 +68,23 @@ export function watchStorageSpace(
     space: { fullSince: () => (full() && since !== undefined ? new Date(since) : undefined) },
     driver: {
       name: driver.name,
+      conditionalWrites: driver.conditionalWrites,
       getContent: (path) => driver.getContent(path),
-      putContent: (path, content) => guard(driver.putContent(path, content)),
+      getVersioned: (path) => driver.getVersioned(path),
+      putContent: (path, content, condition) => guard(driver.putContent(path, content, condition)),
       reader: (path, offset, length) => driver.reader(path, offset, length),
-      append: (path, source) => guard(driver.append(path, source)),
       stat: (path) => driver.stat(path),
-      list: (path) => driver.list(path),
+      list: (path, page) => driver.list(path, page),
       move: (from, to) => guard(driver.move(from, to)),
       delete: (path) => driver.delete(path),
       walk: (path, visit) => driver.walk(path, visit),
+      redirectURL: (path) => driver.redirectURL(path),
+      staged: {
+        start: (path) => driver.staged.start(path),
+        write: (staged, source) => guard(driver.staged.write(staged, source)),
+        commit: (staged, to) => guard(driver.staged.commit(staged, to)),
+        discard: (staged) => driver.staged.discard(staged),
+      },
     },
   };
 }

@@ -1,48 +1,73 @@
 /**
  * Tags: names that point at a manifest digest of the same repository. Moving a tag is one
- * atomic write of its file; deleting a tag never touches the manifest it pointed at.
+ * atomic write of its object; deleting a tag never touches the manifest it pointed at.
+ * Resolving may answer from the metadata cache for `storage.cache.ttl` (docs/caches.md); a
+ * tag moved or deleted through this process is updated there at once.
  */
 import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { tagPath, tagsPath } from '../blobstore/layout.js';
+import type { MetadataCache } from './cache.js';
 import { type Digest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
-import { createLru } from './lru.js';
 import { isValidTag, type RepositoryName, type Tag } from './names.js';
-import { missingIn, nameUnknown, repositoryExists } from './repositories.js';
+import type { Page, PageRequest } from './pagination.js';
+import { missingIn } from './repositories.js';
+import { tagsPage } from './tag-pages.js';
 
 /** Tag operations of the registry. */
 export interface TagService {
   /** The digest a tag points at; MANIFEST_UNKNOWN or NAME_UNKNOWN otherwise. */
   resolve(name: RepositoryName, tag: Tag): Promise<Digest>;
   set(name: RepositoryName, tag: Tag, digest: Digest): Promise<void>;
+  /** Deletes a tag; MANIFEST_UNKNOWN or NAME_UNKNOWN when it does not exist. */
   delete(name: RepositoryName, tag: Tag): Promise<void>;
-  /** All tags of a repository in ASCII order; NAME_UNKNOWN when the repository does not exist. */
-  list(name: RepositoryName): Promise<Tag[]>;
+  /** Deletes a tag if it exists; false when it did not (a concurrent delete got there first). */
+  remove(name: RepositoryName, tag: Tag): Promise<boolean>;
+  /** One page of the tags of a repository in ASCII order; NAME_UNKNOWN when it does not exist. */
+  list(name: RepositoryName, request: PageRequest): Promise<Page<Tag>>;
   /** Every tag of a repository with the digest it points at, in ASCII order of the tags. */
   entries(name: RepositoryName): Promise<Array<[Tag, Digest]>>;
 }
 
-/** Creates the tag service. */
-export function createTagService(driver: StorageDriver): TagService {
-  // Tags move, so a remembered digest is only used after a stat shows the tag file unchanged:
-  // one cheap storage call per resolve instead of a read, correct across processes.
-  const known = createLru<string, { version: string; digest: Digest }>({ maxEntries: 10_000 });
-
-  async function current(name: RepositoryName, tag: Tag): Promise<Digest | undefined> {
+/** Creates the tag service over a driver and the metadata cache it remembers tags in. */
+export function createTagService(driver: StorageDriver, cache: MetadataCache): TagService {
+  /**
+   * The digest a tag points at. A remembered tag younger than the ttl is used as is; an older
+   * one after a stat shows the tag object at the same version (one cheap call instead of a
+   * read). `check` skips the first shortcut: deletes must see storage.
+   */
+  async function current(name: RepositoryName, tag: Tag, check = false): Promise<Digest | undefined> {
+    const known = cache.tag(name, tag);
+    if (known?.fresh && !check) return known.digest;
+    const checkedAt = cache.now();
     const path = tagPath(name, tag);
     try {
       const { version } = await driver.stat(path);
-      const cached = known.get(path);
-      if (cached?.version === version) return cached.digest;
+      if (known?.version === version) {
+        cache.rememberTag(name, tag, known, checkedAt);
+        return known.digest;
+      }
       const digest = parseDigest((await driver.getContent(path)).toString('utf8').trim());
-      // Remember it against the version seen before the read: a write in between only
-      // means one more read next time.
-      known.set(path, { version, digest });
+      // Remembered against the version seen before the read: a write in between only means
+      // one more read next time.
+      cache.rememberTag(name, tag, { digest, version }, checkedAt);
       return digest;
     } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
+      if (!isNotFound(err)) throw err;
+      cache.forgetTag(name, tag);
+      return undefined;
+    }
+  }
+
+  async function remove(name: RepositoryName, tag: Tag): Promise<boolean> {
+    try {
+      return await orMissing(
+        driver.delete(tagPath(name, tag)).then(() => true),
+        false,
+      );
+    } finally {
+      cache.forgetTag(name, tag);
     }
   }
 
@@ -52,18 +77,11 @@ export function createTagService(driver: StorageDriver): TagService {
     return names?.filter(isValidTag) as Tag[] | undefined;
   }
 
-  async function list(name: RepositoryName): Promise<Tag[]> {
-    const tags = await tagNames(name);
-    if (tags) return tags.sort(asciiOrder);
-    if (await repositoryExists(driver, name)) return [];
-    throw nameUnknown(name);
-  }
-
   async function entries(name: RepositoryName): Promise<Array<[Tag, Digest]>> {
     const tags = ((await tagNames(name)) ?? []).sort(asciiOrder);
     const targets: Array<Digest | undefined> = [];
     await forEachLimited(tags, LOOKUPS_IN_FLIGHT, async (tag, i) => {
-      targets[i] = await current(name, tag);
+      targets[i] = await current(name, tag, true);
     });
     // A tag deleted between listing and reading is simply gone.
     return tags.flatMap((tag, i) => {
@@ -73,7 +91,7 @@ export function createTagService(driver: StorageDriver): TagService {
   }
 
   return {
-    list,
+    list: (name, request) => tagsPage(driver, name, request),
 
     async resolve(name, tag) {
       const digest = await current(name, tag);
@@ -83,17 +101,14 @@ export function createTagService(driver: StorageDriver): TagService {
 
     async set(name, tag, digest) {
       await driver.putContent(tagPath(name, tag), Buffer.from(digest));
+      cache.forgetTag(name, tag);
     },
 
     async delete(name, tag) {
-      try {
-        await driver.delete(tagPath(name, tag));
-      } catch (err) {
-        if (isNotFound(err)) throw await missingIn(driver, name, manifestUnknown({ tag }));
-        throw err;
-      }
+      if (!(await remove(name, tag))) throw await missingIn(driver, name, manifestUnknown({ tag }));
     },
 
+    remove,
     entries,
   };
 }

@@ -15,6 +15,7 @@ import { blobDataPath, stagedDataPath, uploadPath, verificationPath } from '../b
 import type { BlobService } from './blobs.js';
 import { algorithmOf, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
+import type { KeyedLock } from './locks.js';
 import type { RepositoryName } from './names.js';
 import { oneShotHash, RESUMABLE_ALGORITHM, type RunningHash, resumableHash } from './upload-hash.js';
 import {
@@ -76,13 +77,16 @@ export interface UploadService {
 export interface UploadServiceOptions {
   driver: StorageDriver;
   blobs: BlobService;
+  /** Orders this process's requests for one session (see locks.ts). */
+  lock: KeyedLock;
   /** Called when a request starts and stops streaming upload data. */
   onTransfer?: (delta: 1 | -1) => void;
 }
 
 /** Creates the upload service. */
 export function createUploadService(options: UploadServiceOptions): UploadService {
-  const { driver, blobs } = options;
+  const { driver, blobs, lock } = options;
+  const key = (name: RepositoryName, id: string) => `${name}/${id}`;
   const onTransfer = options.onTransfer ?? (() => {});
 
   /**
@@ -225,8 +229,9 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
 
   return {
     start,
-    append,
-    complete,
+    append: (name, id, body, range) => lock(key(name, id), () => append(name, id, body, range)),
+    complete: (name, id, digest, body, range) =>
+      lock(key(name, id), () => complete(name, id, digest, body, range)),
 
     async status(name, id) {
       const { state } = await readSession(driver, name, id);

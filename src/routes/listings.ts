@@ -4,7 +4,7 @@
  */
 import type { BerthContext } from '../http/context.js';
 import { OCI_INDEX } from '../registry/media-types.js';
-import { type PageRequest, paginate } from '../registry/pagination.js';
+import type { Page, PageRequest } from '../registry/pagination.js';
 import type { Registry } from '../registry/registry.js';
 import { digestParam, nameParam, nextLink, pageParams, queryParam } from './params.js';
 
@@ -16,18 +16,16 @@ export function listingRoutes(registry: Registry) {
   return {
     async tags(ctx: BerthContext): Promise<void> {
       const name = nameParam(ctx);
-      const request = pageParams(ctx);
-      ctx.body = {
-        name,
-        tags: pageOf(ctx, `/v2/${name}/tags/list`, request, await registry.tags.list(name)),
-      };
+      const request = pageParams(ctx, MAX_PAGE);
+      const page = await registry.tags.list(name, request);
+      ctx.body = { name, tags: withNextLink(ctx, `/v2/${name}/tags/list`, request, page) };
     },
 
     async catalog(ctx: BerthContext): Promise<void> {
-      const request = pageParams(ctx);
+      const request = pageParams(ctx, MAX_PAGE);
       const caller = ctx.state.caller;
-      const visible = (await registry.catalog()).filter((name) => caller?.lists(name) ?? false);
-      ctx.body = { repositories: pageOf(ctx, '/v2/_catalog', request, visible) };
+      const page = await registry.catalog(request, (name) => caller?.lists(name) ?? false);
+      ctx.body = { repositories: withNextLink(ctx, '/v2/_catalog', request, page) };
     },
 
     async referrers(ctx: BerthContext): Promise<void> {
@@ -42,12 +40,14 @@ export function listingRoutes(registry: Registry) {
   };
 }
 
-/** The page of `sorted` that `request` asks for; sets `Link` to `path` when more remain. */
-function pageOf<T extends string>(ctx: BerthContext, path: string, request: PageRequest, sorted: T[]): T[] {
-  const page = paginate(sorted, request, MAX_PAGE);
+/** The page's results; sets `Link` to the next page at `path` when more remain. */
+function withNextLink<T extends string>(
+  ctx: BerthContext,
+  path: string,
+  request: PageRequest,
+  page: Page<T>,
+): T[] {
   const last = page.items.at(-1);
-  if (page.more && last !== undefined) {
-    ctx.set('Link', nextLink(path, Math.min(request.n ?? MAX_PAGE, MAX_PAGE), last));
-  }
+  if (page.more && last !== undefined) ctx.set('Link', nextLink(path, request.size, last));
   return page.items;
 }

@@ -43,9 +43,9 @@ export function queryParam(ctx: BerthContext, key: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** `n` and `last` of a paginated listing. */
-export function pageParams(ctx: BerthContext): PageRequest {
-  const request: PageRequest = {};
+/** `n` and `last` of a paginated listing; pages hold `maxSize` results at most, whatever `n` says. */
+export function pageParams(ctx: BerthContext, maxSize: number): PageRequest {
+  const request: PageRequest = { size: maxSize };
   const n = queryParam(ctx, 'n');
   if (n !== undefined && n !== '') {
     if (!/^\d{1,9}$/.test(n)) {
@@ -54,7 +54,7 @@ export function pageParams(ctx: BerthContext): PageRequest {
         detail: { n: n.slice(0, 50) },
       });
     }
-    request.n = Number(n);
+    request.size = Math.min(Number(n), maxSize);
   }
   const last = queryParam(ctx, 'last');
   if (last !== undefined && last !== '') request.last = last;

@@ -25,6 +25,12 @@ export async function writePolicy(dir: string, text: string): Promise<string> {
   return file;
 }
 
+/** A policy's `users:` section: each of `names` with the password `<name>-password`. */
+export async function usersSection(names: readonly string[]): Promise<string> {
+  const hashes = await Promise.all(names.map((name) => quickHash(`${name}-password`)));
+  return `users:\n${names.map((name, i) => `  ${name}: { password: "${hashes[i]}" }\n`).join('')}`;
+}
+
 /** `Authorization: Basic ...` for a name and password. */
 export function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

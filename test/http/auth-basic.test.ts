@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { basic, quickHash, writePolicy } from '../helpers/auth.js';
+import { basic, quickHash, usersSection, writePolicy } from '../helpers/auth.js';
 import { ociError, sha256 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
@@ -26,10 +26,7 @@ describe('basic auth with a policy file', () => {
     dir = await tempDir('berth-basic-');
     const policy = await writePolicy(
       dir,
-      `users:
-  alice: { password: "${await quickHash('alice-password')}" }
-  bob: { password: "${await quickHash('bob-password')}" }
-repositories:
+      `${await usersSection(['alice', 'bob'])}repositories:
   - match: "public/**"
     anonymous: [pull]
     users: { alice: [pull, push, delete] }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { basic, usersSection, writePolicy } from '../helpers/auth.js';
 import {
   imageIndex,
   imageManifest,
@@ -15,6 +16,7 @@ import {
   sha256,
 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { removeDir, tempDir } from '../helpers/tmp.js';
 
 describe('tags list', () => {
   let server: TestServer;
@@ -132,6 +134,145 @@ describe('catalog', () => {
     } finally {
       await empty.close();
     }
+  });
+});
+
+describe('catalog order and paging', () => {
+  let server: TestServer;
+  // The catalog index escapes `.` and `/`: these sort next to each other in ASCII.
+  const names = ['a0', 'a/b', 'a.b', 'a-b', 'a', 'a_b', 'a.a/x', 'a/b/c', 'ab', 'a--b', 'a.b.c', 'b'];
+  const ascii = [...names].sort((a, b) => (a < b ? -1 : 1));
+  before(async () => {
+    server = await startTestServer();
+    for (const name of names) await pushBlob(server.url, name, randomBlob(8).content);
+  });
+  after(() => server.close());
+
+  async function follow(first: string): Promise<string[]> {
+    const collected: string[] = [];
+    let next: string | undefined = first;
+    while (next) {
+      const page = await request(server.url).get(next).expect(200);
+      collected.push(...page.body.repositories);
+      const link: string = page.headers.link ?? '';
+      next = /^<([^>]+)>/.exec(link)?.[1];
+    }
+    return collected;
+  }
+
+  it('lists names that differ in separators in ASCII order', async () => {
+    const res = await request(server.url).get('/v2/_catalog').expect(200);
+    assert.deepEqual(res.body.repositories, ascii);
+    assert.deepEqual(ascii.slice(0, 8), ['a', 'a--b', 'a-b', 'a.a/x', 'a.b', 'a.b.c', 'a/b', 'a/b/c']);
+  });
+
+  it('pages of every size add up to the whole catalog', async () => {
+    for (const n of [1, 2, 3, 5, names.length - 1]) {
+      assert.deepEqual(await follow(`/v2/_catalog?n=${n}`), ascii, `n=${n}`);
+    }
+    const exact = await request(server.url).get(`/v2/_catalog?n=${names.length}`).expect(200);
+    assert.deepEqual(exact.body.repositories, ascii);
+    assert.equal(exact.headers.link, undefined);
+  });
+
+  it('a last that is no repository name starts where it sorts', async () => {
+    const after = (last: string) => ascii.filter((name) => name > last);
+    for (const last of ['a.', 'a/', 'a.b/', 'A', '~', 'a%', 'a'.repeat(600)]) {
+      const res = await request(server.url)
+        .get(`/v2/_catalog?last=${encodeURIComponent(last)}`)
+        .expect(200);
+      assert.deepEqual(res.body.repositories, after(last), `last=${last}`);
+    }
+  });
+});
+
+describe('catalog: the longest names, and repositories emptied by deletes', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('255-character names made mostly of separators are pushed, listed and paged', async () => {
+    const names = [`a${'/b'.repeat(127)}`, `a${'.b'.repeat(127)}`, `a${'-9'.repeat(127)}`];
+    for (const name of names) await pushImage(server.url, name, 'v1');
+    const all = await request(server.url).get('/v2/_catalog').expect(200);
+    assert.deepEqual(
+      all.body.repositories.filter((name: string) => names.includes(name)),
+      [...names].sort(),
+    );
+    const second = await request(server.url)
+      .get(`/v2/_catalog?n=1&last=${encodeURIComponent(names[2] as string)}`)
+      .expect(200);
+    assert.deepEqual(second.body.repositories, [names[1]]);
+    for (const name of names) {
+      const tags = await request(server.url).get(`/v2/${name}/tags/list`).expect(200);
+      assert.deepEqual(tags.body.tags, ['v1']);
+    }
+  });
+
+  it('a repository stays in the catalog with an empty tags list until repositories can be deleted', async () => {
+    const { digest, config, layer } = await pushImage(server.url, 'gone/app', 'v1');
+    await request(server.url).delete(`/v2/gone/app/manifests/${digest}`).expect(202);
+    for (const blob of [config, layer]) {
+      await request(server.url).delete(`/v2/gone/app/blobs/${blob.digest}`).expect(202);
+    }
+    await request(server.url).get('/v2/gone/app/manifests/v1').expect(404);
+    const catalog = await request(server.url).get('/v2/_catalog').expect(200);
+    assert.ok(catalog.body.repositories.includes('gone/app'));
+    const tags = await request(server.url).get('/v2/gone/app/tags/list').expect(200);
+    assert.deepEqual(tags.body, { name: 'gone/app', tags: [] });
+  });
+});
+
+describe('catalog filtered by what the caller may pull', () => {
+  let server: TestServer;
+  let dir: string;
+  const alice = basic('alice', 'alice-password');
+  const bob = basic('bob', 'bob-password');
+  const names = ['a/x', 'team/a', 'b/y', 'c/z', 'team/b', 'team/c', 'z/last'];
+  before(async () => {
+    dir = await tempDir('berth-catalog-auth-');
+    const policy = await writePolicy(
+      dir,
+      `${await usersSection(['alice', 'bob'])}repositories:
+  - match: "team/**"
+    users: { alice: [pull, push], bob: [pull] }
+  - match: "**"
+    users: { alice: [pull, push] }
+`,
+    );
+    server = await startTestServer({ config: { auth: { mode: 'basic', policy } } });
+    for (const name of names) {
+      const blob = randomBlob(8).content;
+      await request(server.directUrl)
+        .post(`/v2/${name}/blobs/uploads/?digest=${sha256(blob)}`)
+        .set('Authorization', alice)
+        .set('Content-Type', 'application/octet-stream')
+        .send(blob)
+        .expect(201);
+    }
+  });
+  after(async () => {
+    await server.close();
+    await removeDir(dir);
+  });
+
+  it('pages hold n visible names and Link follows them past hidden ones', async () => {
+    const first = await request(server.directUrl)
+      .get('/v2/_catalog?n=1')
+      .set('Authorization', bob)
+      .expect(200);
+    assert.deepEqual(first.body.repositories, ['team/a']);
+    assert.equal(first.headers.link, '</v2/_catalog?n=1&last=team%2Fa>; rel="next"');
+    const second = await request(server.directUrl)
+      .get('/v2/_catalog?n=2&last=team%2Fa')
+      .set('Authorization', bob)
+      .expect(200);
+    assert.deepEqual(second.body.repositories, ['team/b', 'team/c']);
+    assert.equal(second.headers.link, undefined, "z/last is not bob's, so nothing remains for him");
+    const all = await request(server.directUrl).get('/v2/_catalog').set('Authorization', alice).expect(200);
+    assert.deepEqual(all.body.repositories, [...names].sort());
   });
 });
 

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { createApp } from '../../src/app.js';
-import { OPEN_AUTHORIZER } from '../../src/auth/authorizer.js';
 import { checkedDriver } from '../../src/blobstore/checked.js';
 import type { StorageDriver } from '../../src/blobstore/driver.js';
 import { createFilesystemDriver } from '../../src/blobstore/filesystem.js';
 import { blobDataPath, layerLinkPath } from '../../src/blobstore/layout.js';
-import { buildConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log/logger.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import type { Digest } from '../../src/registry/digest.js';
 import type { RepositoryName } from '../../src/registry/names.js';
-import { createRegistry } from '../../src/registry/registry.js';
-import { type RunningServer, startServer } from '../../src/server.js';
+import type { RunningServer } from '../../src/server.js';
+import { startServerOver } from '../helpers/driver-server.js';
 import {
   imageManifest,
   jsonBlob,
@@ -159,21 +154,7 @@ describe('a manifest with many references does not stall other requests', () => 
       layerLookups++;
       if (layerLookups === 20) checking();
     });
-    const registry = createRegistry({
-      driver,
-      deleteEnabled: true,
-      cache: 'inmemory',
-      manifestLimits: { maxDescriptors: 10_000 },
-    });
-    const logger = createLogger({ level: 'error', formatter: 'json', write: () => {} });
-    const app = createApp({
-      registry,
-      logger,
-      metrics: createMetrics(),
-      auth: { authorizer: OPEN_AUTHORIZER, tokenService: undefined },
-      config: buildConfig({}, {}, 'test').config,
-    });
-    server = await startServer(app, '127.0.0.1:0');
+    server = await startServerOver(driver);
     await pushBlob(server.url, name, config.content);
     await pushManifest(server.url, name, 'small', imageManifest({ config: config.descriptor, layers: [] }));
   });

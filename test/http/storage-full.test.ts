@@ -24,8 +24,8 @@ function enospc(): NodeJS.ErrnoException {
 }
 
 /**
- * A real filesystem driver whose disk fills up on demand: once `full`, an append fails with
- * ENOSPC after `bytesBeforeFailure` more bytes (midway through the chunk, as a real disk
+ * A real filesystem driver whose disk fills up on demand: once `full`, a staged write fails
+ * with ENOSPC after `bytesBeforeFailure` more bytes (midway through the chunk, as a real disk
  * would), and an object write is refused as the driver contract says.
  */
 function fillingDriver(inner: StorageDriver, bytesBeforeFailure: number) {
@@ -42,11 +42,14 @@ function fillingDriver(inner: StorageDriver, bytesBeforeFailure: number) {
   };
   const driver: StorageDriver = {
     ...inner,
-    append: (path, source) => inner.append(path, disk.full ? failingMidway(source) : source),
-    putContent: (path, content) =>
+    staged: {
+      ...inner.staged,
+      write: (staged, source) => inner.staged.write(staged, disk.full ? failingMidway(source) : source),
+    },
+    putContent: (path, content, condition) =>
       disk.full && content.length > 0
         ? Promise.reject(new StorageFullError(path, { cause: enospc() }))
-        : inner.putContent(path, content),
+        : inner.putContent(path, content, condition),
   };
   return { driver, disk };
 }

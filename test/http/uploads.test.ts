@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { orMissing } from '../../src/blobstore/driver.js';
+import { uploadsPath } from '../../src/blobstore/layout.js';
+import type { RepositoryName } from '../../src/registry/names.js';
 import { sendAndDisconnect, sendChunked } from '../helpers/http.js';
 import { binary, ociError, pushBlob, randomBlob, sha256, sha512 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -23,12 +24,9 @@ function patchChunk(url: string, location: string, start: number, bytes: Buffer)
     .expect(202);
 }
 
+/** The upload sessions storage holds for a repository, asked of the driver. */
 async function uploadDirs(server: TestServer, name: string): Promise<string[]> {
-  try {
-    return await readdir(path.join(server.root, 'repositories', name, '_uploads'));
-  } catch {
-    return [];
-  }
+  return orMissing(server.driver.list(uploadsPath(name as RepositoryName)), []);
 }
 
 describe('blob uploads', () => {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { assertValidPath, checkedDriver } from '../../src/blobstore/checked.js';
-import { InvalidPathError, PathNotFoundError, type StorageDriver } from '../../src/blobstore/driver.js';
+import {
+  InvalidPathError,
+  PathNotFoundError,
+  PreconditionFailedError,
+  type StorageDriver,
+} from '../../src/blobstore/driver.js';
 
 describe('checked driver wrapper', () => {
   it('accepts layout paths and refuses anything that could escape or is malformed', () => {
@@ -55,6 +61,43 @@ describe('checked driver wrapper', () => {
       ['fake', 'getContent', 'ok'],
       ['fake', 'getContent', 'error'],
       ['fake', 'getContent', 'not_found'],
+    ]);
+  });
+
+  it('reports a lost conditional write as a conflict, and times staged steps by name', async () => {
+    const observed: Array<[string, string]> = [];
+    const inner = {
+      name: 'fake',
+      conditionalWrites: false,
+      putContent: async (path: string) => {
+        throw new PreconditionFailedError(path);
+      },
+      staged: {
+        start: async () => ({ size: 0 }),
+        write: async () => ({ size: 1 }),
+        commit: async () => {},
+        discard: async () => {},
+      },
+    } as unknown as StorageDriver;
+    const driver = checkedDriver(inner, (_name, operation, _seconds, outcome) =>
+      observed.push([operation, outcome]),
+    );
+    assert.equal(driver.conditionalWrites, false);
+    await assert.rejects(
+      driver.putContent('/tag', Buffer.from('x'), { ifNoneMatch: '*' }),
+      PreconditionFailedError,
+    );
+    const staged = await driver.staged.start('/data/ab/id');
+    await driver.staged.write(staged, Readable.from([]));
+    await driver.staged.commit(staged, '/blobs/ab/id');
+    await assert.rejects(driver.staged.commit(staged, '/blobs/../x'), InvalidPathError);
+    await driver.staged.discard(staged);
+    assert.deepEqual(observed, [
+      ['putContent', 'conflict'],
+      ['staged.start', 'ok'],
+      ['staged.write', 'ok'],
+      ['staged.commit', 'ok'],
+      ['staged.discard', 'ok'],
     ]);
   });
 });

@@ -167,6 +167,29 @@ describe('withLockFile', () => {
     assert.deepEqual(await readdir(dir), []);
   });
 
+  it('a lock from another host is taken over only once older than staleAfterMs, as is a frozen holder', async () => {
+    const lock = join(dir, '.elsewhere.lock');
+    await writeFile(lock, '2147483646 0123456789abcdef some-other-host');
+    await assert.rejects(
+      withLockFile(lock, async () => 'never', { busy: 'busy', giveUpMs: 100, staleAfterMs: 60_000 }),
+      /busy/,
+      'a pid on another host says nothing about the holder',
+    );
+    const minuteAgo = new Date(Date.now() - 60_000);
+    await utimes(lock, minuteAgo, minuteAgo);
+    assert.equal(
+      await withLockFile(lock, async () => 'taken', { busy: 'busy', staleAfterMs: 30_000 }),
+      'taken',
+    );
+    await writeFile(lock, `${process.pid} frozen`);
+    await utimes(lock, minuteAgo, minuteAgo);
+    assert.equal(
+      await withLockFile(lock, async () => 'again', { busy: 'busy', staleAfterMs: 30_000 }),
+      'again',
+    );
+    assert.deepEqual(await readdir(dir), []);
+  });
+
   it('gives up on a live holder after giveUpMs, naming the lock file', async () => {
     const lock = join(dir, '.held.lock');
     await writeFile(lock, `${process.pid} someone-else`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RegistryError } from '../../src/registry/errors.js';
-import { paginate } from '../../src/registry/pagination.js';
+import { type PagedListing, type PageRequest, readPage } from '../../src/registry/pagination.js';
 import { chunkRange, requestedRange } from '../../src/routes/ranges.js';
 
 describe('Range header', () => {
@@ -44,19 +44,65 @@ describe('Content-Range of upload chunks', () => {
 });
 
 describe('pagination', () => {
+  /** A sorted listing in memory that records every read, leaving out entries `hidden` names. */
+  function listing(entries: string[], hidden: (entry: string) => boolean = () => false) {
+    const reads: Array<{ after: string | undefined; limit: number }> = [];
+    const source: PagedListing<string> = {
+      async read(after, limit) {
+        reads.push({ after, limit });
+        return entries.filter((entry) => after === undefined || entry > after).slice(0, limit);
+      },
+      position: (last) => last,
+      item: (entry) => (hidden(entry) ? undefined : entry),
+    };
+    return { source, reads };
+  }
   const items = ['a', 'b', 'c', 'd', 'e'];
-  it('pages with n and an exclusive last', () => {
-    assert.deepEqual(paginate(items, {}, 100), { items, more: false });
-    assert.deepEqual(paginate(items, { n: 2 }, 100), { items: ['a', 'b'], more: true });
-    assert.deepEqual(paginate(items, { n: 2, last: 'b' }, 100), { items: ['c', 'd'], more: true });
-    assert.deepEqual(paginate(items, { n: 2, last: 'c' }, 100), { items: ['d', 'e'], more: false });
-    assert.deepEqual(paginate(items, { last: 'bb' }, 100), { items: ['c', 'd', 'e'], more: false });
-    assert.deepEqual(paginate(items, { last: 'z' }, 100), { items: [], more: false });
-    assert.deepEqual(paginate(items, { n: 0 }, 100), { items: [], more: false });
+
+  it('pages with a size and an exclusive last', async () => {
+    const page = (request: PageRequest) => readPage(listing(items).source, request);
+    assert.deepEqual(await page({ size: 100 }), { items, more: false });
+    assert.deepEqual(await page({ size: 2 }), { items: ['a', 'b'], more: true });
+    assert.deepEqual(await page({ size: 2, last: 'b' }), { items: ['c', 'd'], more: true });
+    assert.deepEqual(await page({ size: 2, last: 'c' }), { items: ['d', 'e'], more: false });
+    assert.deepEqual(await page({ size: 100, last: 'bb' }), { items: ['c', 'd', 'e'], more: false });
+    assert.deepEqual(await page({ size: 100, last: 'z' }), { items: [], more: false });
+    assert.deepEqual(await page({ size: 5 }), { items, more: false });
+    assert.deepEqual(await page({ size: 0 }), { items: [], more: false });
   });
 
-  it('never returns more than the server limit, and says there is more', () => {
-    assert.deepEqual(paginate(items, {}, 3), { items: ['a', 'b', 'c'], more: true });
-    assert.deepEqual(paginate(items, { n: 10 }, 3), { items: ['a', 'b', 'c'], more: true });
+  it('reads one batch of one more than the page, not the whole listing', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `r${String(i).padStart(5, '0')}`);
+    const { source, reads } = listing(many);
+    const page = await readPage(source, { size: 100, last: 'r02000' });
+    assert.deepEqual(page.items, many.slice(2001, 2101));
+    assert.equal(page.more, true);
+    assert.deepEqual(reads, [{ after: 'r02000', limit: 101 }]);
+    assert.deepEqual(await readPage(listing(items).source, { size: 0 }), { items: [], more: false });
+  });
+
+  it('reads on past entries it leaves out until the page is full', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `r${String(i).padStart(5, '0')}`);
+    const { source, reads } = listing(many, (entry) => Number(entry.slice(1)) % 100 !== 0);
+    const page = await readPage(source, { size: 20 });
+    assert.deepEqual(
+      page.items,
+      Array.from({ length: 20 }, (_, i) => `r${String(i * 100).padStart(5, '0')}`),
+    );
+    assert.equal(page.more, true);
+    assert.deepEqual(reads, [
+      { after: undefined, limit: 21 },
+      { after: 'r00020', limit: 1000 },
+      { after: 'r01020', limit: 1000 },
+    ]);
+    const tail = await readPage(listing(many, (entry) => entry !== 'r02999').source, { size: 5 });
+    assert.deepEqual(tail, { items: ['r02999'], more: false });
+  });
+
+  it('cuts a very long last, which asks for the same page', async () => {
+    const { source, reads } = listing(['a', 'x'.repeat(300), 'y']);
+    const page = await readPage(source, { size: 10, last: 'x'.repeat(3000) });
+    assert.deepEqual(page, { items: ['y'], more: false });
+    assert.equal(reads[0]?.after?.length, 512);
   });
 });

@@ -1,57 +1,36 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log/logger.js';
-import { createMemoryCache } from '../../src/registry/cache.js';
-import type { Digest } from '../../src/registry/digest.js';
 import { forEachLimited } from '../../src/registry/limited.js';
-import { createLru } from '../../src/registry/lru.js';
-import type { RepositoryName } from '../../src/registry/names.js';
+import { createKeyedLock } from '../../src/registry/locks.js';
 
-describe('lru', () => {
-  it('evicts the least recently used entry past maxEntries', () => {
-    const lru = createLru<string, number>({ maxEntries: 2 });
-    lru.set('a', 1);
-    lru.set('b', 2);
-    assert.equal(lru.get('a'), 1);
-    lru.set('c', 3);
-    assert.equal(lru.get('b'), undefined);
-    assert.equal(lru.get('a'), 1);
-    assert.equal(lru.get('c'), 3);
-    assert.equal(lru.size, 2);
+describe('keyed lock', () => {
+  it('runs work for one key strictly one after another, other keys in parallel', async () => {
+    const lock = createKeyedLock();
+    const events: string[] = [];
+    const slow = (label: string, ms: number) => async () => {
+      events.push(`start ${label}`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      events.push(`end ${label}`);
+      return label;
+    };
+    const results = await Promise.all([
+      lock('k', slow('1', 30)),
+      lock('k', slow('2', 1)),
+      lock('other', slow('3', 1)),
+    ]);
+    assert.deepEqual(results, ['1', '2', '3']);
+    assert.ok(events.indexOf('end 1') < events.indexOf('start 2'));
+    assert.ok(events.indexOf('start 3') < events.indexOf('end 1'));
   });
 
-  it('keeps the summed weight under maxWeight and refuses single entries over it', () => {
-    const lru = createLru<string, Buffer>({ maxEntries: 100, maxWeight: 10, weigh: (b) => b.length });
-    lru.set('a', Buffer.alloc(4));
-    lru.set('b', Buffer.alloc(4));
-    lru.set('c', Buffer.alloc(4));
-    assert.equal(lru.get('a'), undefined);
-    assert.ok(lru.get('b') && lru.get('c'));
-    lru.set('huge', Buffer.alloc(11));
-    assert.equal(lru.get('huge'), undefined);
-    lru.deleteWhere((key) => key === 'b');
-    assert.equal(lru.get('b'), undefined);
-  });
-});
-
-describe('metadata cache', () => {
-  it('forgets a blob everywhere and a link or revision in one repository', () => {
-    const cache = createMemoryCache();
-    const digest = `sha256:${'1'.repeat(64)}` as Digest;
-    const a = 'a' as RepositoryName;
-    const b = 'b' as RepositoryName;
-    cache.rememberBlobSize(digest, 5);
-    cache.rememberLinked(a, digest);
-    cache.rememberLinked(b, digest);
-    cache.rememberRevision(a, { digest, mediaType: 'x', size: 5 });
-    cache.forgetLink(a, digest);
-    assert.equal(cache.isLinked(a, digest), false);
-    assert.equal(cache.isLinked(b, digest), true);
-    cache.forgetRevision(a, digest);
-    assert.equal(cache.revision(a, digest), undefined);
-    cache.forgetBlob(digest);
-    assert.equal(cache.isLinked(b, digest), false);
-    assert.equal(cache.blobSize(digest), undefined);
+  it('releases the key when the work fails', async () => {
+    const lock = createKeyedLock();
+    await assert.rejects(
+      lock('k', async () => Promise.reject(new Error('nope'))),
+      /nope/,
+    );
+    assert.equal(await lock('k', async () => 'after'), 'after');
   });
 });
 

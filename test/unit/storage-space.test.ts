@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { type StorageDriver, StorageFullError } from '../../src/blobstore/driver.js';
 import { isRegistryError } from '../../src/registry/errors.js';
@@ -45,5 +46,30 @@ describe('storage space watch', () => {
     assert.deepEqual(space.fullSince(), new Date(clock), 'a new run of refusals starts anew');
     await assert.rejects(driver.putContent('/broken', Buffer.from('x')), /disk on fire/);
     await driver.putContent('/fine', Buffer.from('x'));
+  });
+
+  it('staged writes and commits refused for lack of space are 507 too; conditions reach the driver', async () => {
+    const conditions: unknown[] = [];
+    const full = async (staged: unknown) => {
+      throw new StorageFullError(JSON.stringify(staged));
+    };
+    const inner = {
+      name: 'fake',
+      conditionalWrites: true,
+      putContent: async (_path: string, _content: Uint8Array, condition: unknown) => {
+        conditions.push(condition);
+        return 'v1';
+      },
+      staged: { write: full, commit: full },
+    } as unknown as StorageDriver;
+    let refusals = 0;
+    const { driver } = watchStorageSpace(inner, { onRefused: () => refusals++ });
+    const is507 = (err: unknown) => isRegistryError(err) && err.status === 507;
+    await assert.rejects(driver.staged.write({ size: 0 }, Readable.from([])), is507);
+    await assert.rejects(driver.staged.commit({ size: 0 }, '/blobs/x'), is507);
+    assert.equal(refusals, 2);
+    assert.equal(await driver.putContent('/tag', Buffer.from('x'), { ifNoneMatch: '*' }), 'v1');
+    assert.deepEqual(conditions, [{ ifNoneMatch: '*' }]);
+    assert.equal(driver.conditionalWrites, true);
   });
 });

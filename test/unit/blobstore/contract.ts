@@ -3,41 +3,19 @@
  * against every backend. A driver's test file calls runDriverContract with a factory.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
-import { isNotFound, type StorageDriver } from '../../../src/blobstore/driver.js';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { StorageDriver } from '../../../src/blobstore/driver.js';
+import { conditionalContract } from './contract-conditional.js';
+import { readAll, rejectsNotFound, sourceOf, textOf } from './contract-helpers.js';
+import { stagedContract } from './contract-staged.js';
 
 /** A driver under test plus how to inspect and dispose of its backing store. */
 export interface DriverFixture {
   driver: StorageDriver;
-  /** Temp or partial artifacts the backend left behind (must be empty after every test). */
+  /** Temp, lock or partial artifacts the backend left behind (must be empty after every test). */
   leftovers(): Promise<string[]>;
   dispose(): Promise<void>;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function rejectsNotFound(promise: Promise<unknown>): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => isNotFound(err));
-}
-
-function failingSource(good: Buffer): Readable {
-  let sent = false;
-  return new Readable({
-    read() {
-      if (!sent) {
-        sent = true;
-        this.push(good);
-        return;
-      }
-      this.destroy(new Error('client went away'));
-    },
-  });
 }
 
 /** Registers the contract suite for one driver. */
@@ -54,7 +32,11 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       await fixture.dispose();
       assert.deepEqual(leftovers, [], 'no temp files or partial objects may remain');
     });
-    after(() => {});
+    const context = {
+      get driver() {
+        return driver;
+      },
+    };
 
     it('getContent of a missing path is PathNotFoundError', async () => {
       await rejectsNotFound(driver.getContent('/no/such/file'));
@@ -82,17 +64,15 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       await rejectsNotFound(driver.stat('/dir/sub/file/deeper'));
     });
 
-    it('version changes when an object is replaced or appended to, and only then', async () => {
+    it('version changes when an object is replaced or committed over, and only then', async () => {
       await driver.putContent('/v/file', Buffer.from('one'));
       const first = (await driver.stat('/v/file')).version;
       assert.equal((await driver.stat('/v/file')).version, first);
       await driver.putContent('/v/file', Buffer.from('two'));
       const second = (await driver.stat('/v/file')).version;
       assert.notEqual(second, first);
-      await driver.append('/v/file', Readable.from([Buffer.from('!')]));
-      assert.notEqual((await driver.stat('/v/file')).version, second);
-      await driver.append('/v/up', Readable.from([Buffer.from('a')]));
-      await driver.move('/v/up', '/v/file');
+      const staged = await driver.staged.write(await driver.staged.start('/data/v/up'), sourceOf('a'));
+      await driver.staged.commit(staged, '/v/file');
       assert.notEqual((await driver.stat('/v/file')).version, second);
     });
 
@@ -102,6 +82,16 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       assert.deepEqual(await driver.list('/list'), ['B', '_x', 'a', 'b', 'c']);
       await rejectsNotFound(driver.list('/list/none'));
       assert.ok((await driver.list('/')).includes('list'));
+    });
+
+    it('list pages: names after a given one (present or not), at most a limit of them', async () => {
+      for (const name of ['b', 'a', 'c/d', '_x', 'B', 'a-b', 'a.b'])
+        await driver.putContent(`/page/${name}`, Buffer.from(name));
+      assert.deepEqual(await driver.list('/page', { limit: 3 }), ['B', '_x', 'a']);
+      assert.deepEqual(await driver.list('/page', { after: 'a', limit: 2 }), ['a-b', 'a.b']);
+      assert.deepEqual(await driver.list('/page', { after: 'a.b' }), ['b', 'c']);
+      assert.deepEqual(await driver.list('/page', { after: 'a0', limit: 10 }), ['b', 'c']);
+      assert.deepEqual(await driver.list('/page', { after: 'c' }), []);
     });
 
     it('reader streams whole objects and byte windows, and refuses missing paths before streaming', async () => {
@@ -115,76 +105,14 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       await rejectsNotFound(driver.reader('/r/missing'));
     });
 
-    it('append creates, grows and reports the new size', async () => {
-      assert.equal(await driver.append('/u/data', Readable.from([Buffer.from('abc')])), 3);
-      assert.equal(await driver.append('/u/data', Readable.from([Buffer.from('de'), Buffer.from('f')])), 6);
-      assert.equal(await driver.append('/u/data', Readable.from([])), 6);
-      assert.equal((await driver.getContent('/u/data')).toString(), 'abcdef');
-      assert.equal((await driver.stat('/u/data')).size, 6);
-      assert.equal(await driver.append('/u/empty', Readable.from([])), 0);
-      assert.equal((await driver.stat('/u/empty')).size, 0);
-    });
-
-    it('append streams many megabytes intact', async () => {
-      const chunk = randomBytes(1024 * 1024);
-      const hash = createHash('sha256');
-      const chunks = Array.from({ length: 24 }, (_, i) => {
-        const piece = Buffer.from(chunk);
-        piece.writeUInt32BE(i, 0);
-        hash.update(piece);
-        return piece;
-      });
-      assert.equal(await driver.append('/big/data', Readable.from(chunks)), 24 * 1024 * 1024);
-      const readBack = createHash('sha256');
-      for await (const piece of await driver.reader('/big/data')) readBack.update(piece as Buffer);
-      assert.equal(readBack.digest('hex'), hash.digest('hex'));
-    });
-
-    it('a failed append rejects and leaves the object exactly as it was before the call', async () => {
-      await driver.append('/fail/data', Readable.from([Buffer.from('kept-')]));
-      const big = randomBytes(3 * 1024 * 1024);
-      for (const source of [failingSource(Buffer.from('partial-bytes')), failingSource(big)]) {
-        await assert.rejects(driver.append('/fail/data', source), /client went away/);
-        assert.equal((await driver.getContent('/fail/data')).toString(), 'kept-');
-        assert.equal((await driver.stat('/fail/data')).size, 5);
-      }
-      assert.equal(await driver.append('/fail/data', Readable.from([Buffer.from('more')])), 9);
-      assert.equal((await driver.getContent('/fail/data')).toString(), 'kept-more');
-    });
-
-    it('a source that fails only after its last byte (a rejected chunk) appends nothing', async () => {
-      await driver.append('/reject/data', Readable.from([Buffer.from('12345')]));
-      async function* rejectedAtTheEnd() {
-        yield Buffer.from('abc');
-        throw new Error('chunk length does not match');
-      }
-      await assert.rejects(
-        driver.append('/reject/data', Readable.from(rejectedAtTheEnd())),
-        /does not match/,
-      );
-      assert.equal((await driver.getContent('/reject/data')).toString(), '12345');
-    });
-
-    it('a failed append to a new path leaves no bytes behind', async () => {
-      await assert.rejects(
-        driver.append('/fresh/data', failingSource(Buffer.from('abc'))),
-        /client went away/,
-      );
-      const size = await driver.stat('/fresh/data').then(
-        (info) => info.size,
-        (err: unknown) => (isNotFound(err) ? 0 : Number.NaN),
-      );
-      assert.equal(size, 0);
-    });
-
     it('move publishes an object at a new path (creating parents), replacing the destination', async () => {
-      await driver.append('/uploads/1/data', Readable.from([Buffer.from('payload')]));
+      await driver.putContent('/uploads/1/data', Buffer.from('payload'));
       await driver.move('/uploads/1/data', '/blobs/x/y/data');
-      assert.equal((await driver.getContent('/blobs/x/y/data')).toString(), 'payload');
+      assert.equal(await textOf(driver, '/blobs/x/y/data'), 'payload');
       await rejectsNotFound(driver.stat('/uploads/1/data'));
       await driver.putContent('/uploads/2/data', Buffer.from('newer'));
       await driver.move('/uploads/2/data', '/blobs/x/y/data');
-      assert.equal((await driver.getContent('/blobs/x/y/data')).toString(), 'newer');
+      assert.equal(await textOf(driver, '/blobs/x/y/data'), 'newer');
       await rejectsNotFound(driver.move('/uploads/3/data', '/blobs/z/data'));
     });
 
@@ -219,5 +147,19 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       assert.ok(versions.some((version) => version.equals(final)));
       assert.deepEqual(await driver.list('/race'), ['file']);
     });
+
+    it('redirectURL is undefined, or a URL that serves the object', async () => {
+      const data = randomBytes(10_000);
+      await driver.putContent('/redirect/blob', data);
+      const url = await driver.redirectURL('/redirect/blob');
+      assert.ok(url === undefined || /^https?:\/\//.test(url), String(url));
+      if (url === undefined) return;
+      const response = await fetch(url);
+      assert.equal(response.status, 200);
+      assert.deepEqual(Buffer.from(await response.arrayBuffer()), data);
+    });
+
+    conditionalContract(context);
+    stagedContract(context);
   });
 }

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  lockFileName,
   STALE_TEMP_FILE_AGE_MS,
   sweepStaleTempFiles,
   tempFileName,
@@ -33,6 +34,16 @@ describe('stale temp files', () => {
     assert.deepEqual((await readdir(tags)).sort(), [path.basename(freshTemp), 'v1'].sort());
     assert.deepEqual(await readdir(path.dirname(oldNested)), []);
     assert.equal(await sweepStaleTempFiles(root, { now: Date.now() + STALE_TEMP_FILE_AGE_MS }), 1);
+  });
+
+  it('sweeps lock files a crashed conditional write left, once as old as the bound', async () => {
+    const tags = path.join(root, 'repositories/locks/_manifests/tags');
+    const oldLock = path.join(tags, lockFileName('v1'));
+    await writeAgedFile(oldLock, STALE_TEMP_FILE_AGE_MS + 60_000);
+    await writeAgedFile(`${oldLock}.0a1b2c.stale`, STALE_TEMP_FILE_AGE_MS + 60_000);
+    await writeAgedFile(path.join(tags, lockFileName('v2')), 60_000);
+    assert.equal(await sweepStaleTempFiles(root), 2);
+    assert.deepEqual(await readdir(tags), [lockFileName('v2')]);
   });
 
   it('a missing root has nothing to sweep', async () => {
