@@ -107,10 +107,11 @@ export async function startBerth(
     metrics,
     reloadAuth: auth.reload,
     async stop() {
-      stopMaintenance();
+      const maintenanceStopped = stopMaintenance(config.http.draintimeout);
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
+      await maintenanceStopped;
     },
   };
 }

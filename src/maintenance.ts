@@ -34,14 +34,20 @@ export interface MaintenanceOptions {
  */
 export const LEASE_TTL_MS = 60_000;
 
-/** Sweeps now, then purges and sweeps every `interval` while purging is enabled; returns a stop function. */
+/**
+ * Stops the timers and waits for a run in progress, at most `waitMs` (a purge of a large store
+ * may take long; if it is cut short its lease runs out and another process takes over).
+ */
+export type StopMaintenance = (waitMs: number) => Promise<void>;
+
+/** Sweeps now, then purges and sweeps every `interval` while purging is enabled. */
 export function startMaintenance({
   registry,
   sweepStorage,
   purging,
   logger,
   leases,
-}: MaintenanceOptions): () => void {
+}: MaintenanceOptions): StopMaintenance {
   const dryRun = purging.dryrun;
   const job = (name: string, lease: string, work: () => Promise<number>, found: string) =>
     withoutOverlap(async () => {
@@ -72,20 +78,29 @@ export function startMaintenance({
     async () => (sweepStorage ? sweepStorage({ dryRun }) : 0),
     'removed stale temp files',
   );
-  const run = async (withPurge: boolean) => {
-    await Promise.all([withPurge ? purge() : undefined, sweep()]);
+  const running = new Set<Promise<unknown>>();
+  const run = (withPurge: boolean) => {
+    const both = Promise.all([withPurge ? purge() : undefined, sweep()]);
+    running.add(both);
+    void both.finally(() => running.delete(both));
   };
 
-  void run(false);
-  if (!purging.enabled) return () => {};
-  // A random first delay keeps replicas that start together from purging together.
-  const first = setTimeout(() => run(true), Math.min(purging.interval, 60_000) * Math.random());
-  const every = setInterval(() => run(true), purging.interval);
-  first.unref();
-  every.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(every);
+  run(false);
+  const timers: NodeJS.Timeout[] = [];
+  if (purging.enabled) {
+    // A random first delay keeps replicas that start together from purging together.
+    timers.push(setTimeout(() => run(true), Math.min(purging.interval, 60_000) * Math.random()));
+    timers.push(setInterval(() => run(true), purging.interval));
+    for (const timer of timers) timer.unref();
+  }
+  return async (waitMs) => {
+    for (const timer of timers) clearInterval(timer);
+    let timeout: NodeJS.Timeout | undefined;
+    const waited = new Promise((resolve) => {
+      timeout = setTimeout(resolve, waitMs);
+    });
+    await Promise.race([Promise.all(running), waited]);
+    clearTimeout(timeout);
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StorageDriver, WriteCondition } from '../../src/blobstore/driver.js';
+import { orMissing, type StorageDriver, type WriteCondition } from '../../src/blobstore/driver.js';
 import { createFilesystemDriver } from '../../src/blobstore/filesystem.js';
 import { leasePath } from '../../src/blobstore/layout.js';
 import { type LeaseOptions, type LeaseRecord, parseLease, withLease } from '../../src/registry/lease.js';
@@ -23,7 +23,8 @@ function gate() {
 }
 
 async function storedLease(driver: StorageDriver, name: string): Promise<LeaseRecord | undefined> {
-  return parseLease(await driver.getContent(leasePath(name)));
+  const content = await orMissing(driver.getContent(leasePath(name)), undefined);
+  return content && parseLease(content);
 }
 
 describe('lease on storage', () => {
