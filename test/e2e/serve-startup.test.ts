@@ -69,38 +69,20 @@ describe('berth serve start-up failures', () => {
   });
   after(() => removeDir(dir));
 
-  it('a port in use: exit 3, naming the address', async () => {
+  it('a port in use: exit 3, naming the address, once also with --workers 2', async () => {
     const taken = await listenOnLoopback();
     try {
       const port = (taken.address() as { port: number }).port;
-      const exit = await serve(env({ BERTH_HTTP_ADDR: `127.0.0.1:${port}` }), dir);
-      assertOneLine(
-        exit,
-        3,
-        new RegExp(
-          `^berth: http\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\\n$`,
-        ),
-      );
-    } finally {
-      taken.close();
-    }
-  });
-
-  it('with --workers 2, a port in use: the same one line and exit 3, once for all workers', async () => {
-    const taken = await listenOnLoopback();
-    try {
-      const port = (taken.address() as { port: number }).port;
-      const exit = await serve(env({ BERTH_HTTP_ADDR: `127.0.0.1:${port}` }), dir, undefined, [
-        '--workers',
-        '2',
-      ]);
-      assertOneLine(
-        exit,
-        3,
-        new RegExp(
-          `^berth: http\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\\n$`,
-        ),
-      );
+      for (const args of [[], ['--workers', '2']]) {
+        const exit = await serve(env({ BERTH_HTTP_ADDR: `127.0.0.1:${port}` }), dir, undefined, args);
+        assertOneLine(
+          exit,
+          3,
+          new RegExp(
+            `^berth: http\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\\n$`,
+          ),
+        );
+      }
     } finally {
       taken.close();
     }
