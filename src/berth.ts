@@ -10,7 +10,7 @@ import { createConfiguredDriver } from './blobstore/create-driver.js';
 import type { StorageDriver } from './blobstore/driver.js';
 import { sweepStaleTempFiles } from './blobstore/temp-files.js';
 import type { BerthConfig } from './config/schema.js';
-import type { Logger } from './log/logger.js';
+import type { Fields, Logger } from './log/logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { migrateCatalog } from './registry/catalog-migration.js';
@@ -30,16 +30,31 @@ export interface BerthInstance {
   stop(): Promise<void>;
 }
 
+/** What a cluster worker changes about how Berth starts (src/cluster.ts). */
+export interface StartOptions {
+  /** The metrics to report to; a worker's /metrics answers for the whole cluster. */
+  metrics?: Metrics;
+  /** Takes the "listening" line instead of the log; a worker hands it to the primary. */
+  announce?: (message: string, fields: Fields) => void;
+  /** Wraps the storage driver: tests inject faults and delays this way. */
+  wrapDriver?: (driver: StorageDriver) => StorageDriver;
+}
+
 /**
  * Starts Berth from an already-loaded configuration. A storage root or auth file that cannot
  * be used rejects with a ConfigError naming the key; an address that cannot be listened on
  * with a ListenError.
  */
-export async function startBerth(config: BerthConfig, logger: Logger): Promise<BerthInstance> {
-  const metrics = createMetrics();
+export async function startBerth(
+  config: BerthConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<BerthInstance> {
+  const metrics = options.metrics ?? createMetrics();
   const storage = await createConfiguredDriver(config.storage);
   const root = storage.localRoot;
-  const driver = checkedDriver(storage.driver, metrics.observeStorage);
+  const checked = checkedDriver(storage.driver, metrics.observeStorage);
+  const driver = options.wrapDriver ? options.wrapDriver(checked) : checked;
   await migrateCatalog(driver, logger);
   const registry = createRegistry({
     driver,
@@ -58,8 +73,7 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
         }),
     },
   });
-  // With S3 there is no local root; the config check then insists on auth.token.signingkey.
-  const auth = await createAuth(config.auth, root ?? '', logger, metrics.observeAuth);
+  const auth = await createAuth(config.auth, driver, logger, metrics.observeAuth);
   const app = createApp({ registry, logger, metrics, auth, config });
   const server = await startServer(app, config.http.addr, {
     headerTimeoutMs: config.http.headertimeout,
@@ -72,18 +86,17 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     ...(root !== undefined ? { sweepStorage: (options) => sweepStaleTempFiles(root, options) } : {}),
     purging: config.storage.maintenance.uploadpurging,
     logger,
+    leases: driver,
   });
   const stopGovernor = startMemoryGovernor();
-  logger.info(
-    `berth listening on ${server.url}, storing data in ${storage.location} (${storage.driver.name})`,
-    {
-      addr: server.url,
-      storage: storage.driver.name,
-      location: storage.location,
-      conditionalwrites: storage.driver.conditionalWrites,
-      auth: config.auth.mode,
-    },
-  );
+  const announce = options.announce ?? logger.info;
+  announce(`berth listening on ${server.url}, storing data in ${storage.location} (${storage.driver.name})`, {
+    addr: server.url,
+    storage: storage.driver.name,
+    location: storage.location,
+    conditionalwrites: storage.driver.conditionalWrites,
+    auth: config.auth.mode,
+  });
   return {
     server,
     registry,
@@ -91,10 +104,11 @@ export async function startBerth(config: BerthConfig, logger: Logger): Promise<B
     metrics,
     reloadAuth: auth.reload,
     async stop() {
-      stopMaintenance();
+      const maintenanceStopped = stopMaintenance(config.http.draintimeout);
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
+      await maintenanceStopped;
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Token keys: the built-in server's signing key (made at first start when none exists, kept
- * with 0600 permissions), the keys that verify tokens (the signing key, older keys kept during
+ * Token keys: the built-in server's signing key (made at first start when none exists, in the
+ * store that replicas share or in a configured file kept with 0600 permissions), the keys that verify tokens (the signing key, older keys kept during
  * a rotation, or an external issuer's certificates, public keys or JWKS), and key ids (`kid`,
  * the RFC 7638 thumbprint) so that a token names the key that signed it.
  */
@@ -16,6 +16,7 @@ import {
 } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isPreconditionFailed, orMissing, type StorageDriver } from '../blobstore/driver.js';
 
 /** Signing algorithms Berth issues and accepts. */
 export type TokenAlgorithm = 'RS256' | 'ES256';
@@ -62,26 +63,64 @@ export async function loadOrCreateSigningKey(file: string, algorithm: TokenAlgor
     throw new Error(`cannot read the token signing key ${file}: ${err.message}`);
   });
   if (pem === undefined) pem = await createKeyFile(file, algorithm);
+  return signingKeyFromPem(pem, file, algorithm);
+}
+
+/**
+ * Reads the signing key stored at `path` in the store, or generates one there. Replicas
+ * starting together on one store agree on one key: it is created with `ifNoneMatch: '*'` and
+ * everyone uses what the store holds after, so a loser reads the winner's. On a store that
+ * ignores conditions the last of racing writes wins and a loser may keep its own key until
+ * restarted: start one replica first there, or configure a key file.
+ */
+export async function loadOrCreateStoredSigningKey(
+  store: StorageDriver,
+  path: string,
+  algorithm: TokenAlgorithm,
+): Promise<SigningKey> {
+  const stored = await orMissing(store.getContent(path), undefined);
+  const pem = stored ? stored.toString('utf8') : await createStoredKey(store, path, algorithm);
+  return signingKeyFromPem(pem, `the store's ${path}`, algorithm);
+}
+
+async function createStoredKey(
+  store: StorageDriver,
+  path: string,
+  algorithm: TokenAlgorithm,
+): Promise<string> {
+  try {
+    await store.putContent(path, Buffer.from(generatePem(algorithm)), { ifNoneMatch: '*' });
+  } catch (err) {
+    if (!isPreconditionFailed(err)) throw err;
+  }
+  return (await store.getContent(path)).toString('utf8');
+}
+
+function signingKeyFromPem(pem: string, source: string, algorithm: TokenAlgorithm): SigningKey {
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
   } catch (err) {
-    throw new Error(`${file}: not a PEM private key: ${(err as Error).message}`);
+    throw new Error(`${source}: not a PEM private key: ${(err as Error).message}`);
   }
   if (!keyFits(privateKey, algorithm))
     throw new Error(
-      `${file}: the key does not fit ${algorithm} (RS256 needs RSA >= 2048 bits, ES256 a P-256 key)`,
+      `${source}: the key does not fit ${algorithm} (RS256 needs RSA >= 2048 bits, ES256 a P-256 key)`,
     );
   const publicKey = createPublicKey(privateKey);
   return { kid: keyId(publicKey), algorithm, privateKey, publicKey };
 }
 
-async function createKeyFile(file: string, algorithm: TokenAlgorithm): Promise<string> {
+function generatePem(algorithm: TokenAlgorithm): string {
   const { privateKey } =
     algorithm === 'RS256'
       ? generateKeyPairSync('rsa', { modulusLength: 3072 })
       : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+  return privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+}
+
+async function createKeyFile(file: string, algorithm: TokenAlgorithm): Promise<string> {
+  const pem = generatePem(algorithm);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   const handle = await open(temp, 'w', 0o600);

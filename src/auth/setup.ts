@@ -4,13 +4,21 @@
  * files stop start-up with a ConfigError naming the key.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isUnavailable, type StorageDriver } from '../blobstore/driver.js';
+import { SIGNING_KEY_PATH } from '../blobstore/layout.js';
 import { ConfigError, withConfigKey } from '../config/load.js';
 import type { BerthConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { type Authorizer, type ObserveAuth, OPEN_AUTHORIZER } from './authorizer.js';
 import { basicAuthorizer } from './basic-mode.js';
-import { loadOrCreateSigningKey, publicKeysFromJwks, readPublicKeys, type VerifyKey } from './keys.js';
+import {
+  loadOrCreateSigningKey,
+  loadOrCreateStoredSigningKey,
+  publicKeysFromJwks,
+  readPublicKeys,
+  type SigningKey,
+  type VerifyKey,
+} from './keys.js';
 import { createLogin } from './login.js';
 import { createLoginLimiter } from './login-limiter.js';
 import { openPolicySource, type PolicySource } from './policy-source.js';
@@ -30,18 +38,14 @@ export interface Auth {
 
 type AuthConfig = BerthConfig['auth'];
 
-/** Where the built-in token server keeps its key unless `auth.token.signingkey` says. */
-export function defaultSigningKeyPath(rootDirectory: string): string {
-  return join(rootDirectory, '_auth', 'token-signing-key.pem');
-}
-
 /**
- * Builds auth for `config`; `rootDirectory` is the storage root (for the default key path),
- * `observe` receives login and token events for metrics.
+ * Builds auth for `config`; `store` is the storage the built-in token server keeps its key in
+ * unless `auth.token.signingkey` names a file, `observe` receives login and token events for
+ * metrics.
  */
 export async function createAuth(
   config: AuthConfig,
-  rootDirectory: string,
+  store: StorageDriver,
   logger: Logger,
   observe: ObserveAuth = () => {},
 ): Promise<Auth> {
@@ -82,16 +86,17 @@ export async function createAuth(
     };
   }
 
-  const keyFile = config.token.signingkey || defaultSigningKeyPath(rootDirectory);
-  const key = await withConfigKey('auth.token.signingkey', () =>
-    loadOrCreateSigningKey(keyFile, config.token.algorithm),
-  );
+  const key = await signingKey(config, store);
   const older = await withConfigKey('auth.token.verifykeys', async () =>
     (await Promise.all(config.token.verifykeys.map(readPublicKeys))).flat(),
   );
   const keys = [{ kid: key.kid, publicKey: key.publicKey }, ...older];
   const verifier: TokenVerifier = { ...parties, keys: (kid) => byKid(keys, kid, false) };
-  logger.info('token server ready', { kid: key.kid, algorithm: key.algorithm, keyfile: keyFile });
+  logger.info('token server ready', {
+    kid: key.kid,
+    algorithm: key.algorithm,
+    keyfile: config.token.signingkey || `store:${SIGNING_KEY_PATH}`,
+  });
   const tokenService = createTokenService({
     source: required(source),
     login,
@@ -102,6 +107,26 @@ export async function createAuth(
     refreshLifetime: Math.floor(config.token.refreshexpiration / 1000),
   });
   return { authorizer: tokenAuthorizer({ verifier, realm, source, observe }), tokenService, ...lifecycle };
+}
+
+/**
+ * The built-in token server's key: the configured file, else the one in the store that every
+ * replica shares (on the filesystem driver that is the file ROOT/_auth/token-signing-key.pem,
+ * where earlier versions kept it, so an existing key stays in use). A store that cannot be
+ * reached is not a configuration problem: that error is passed on as it is.
+ */
+async function signingKey(config: AuthConfig, store: StorageDriver): Promise<SigningKey> {
+  const { signingkey, algorithm } = config.token;
+  if (signingkey !== '')
+    return withConfigKey('auth.token.signingkey', () => loadOrCreateSigningKey(signingkey, algorithm));
+  try {
+    return await loadOrCreateStoredSigningKey(store, SIGNING_KEY_PATH, algorithm);
+  } catch (err) {
+    if (isUnavailable(err)) throw err;
+    throw new ConfigError(
+      `auth.token.signingkey (unset: the key kept in storage): ${(err as Error).message}`,
+    );
+  }
 }
 
 async function openSource(config: AuthConfig, logger: Logger): Promise<PolicySource | undefined> {

@@ -9,7 +9,9 @@
  *   │                                           them, so publishing copies nothing
  *   ├── catalog/<escaped name>                  empty marker per repository: the catalog, listed
  *   │                                           flat and in order (see catalogEntryName)
+ *   ├── leases/<job>                            who runs a periodic job now, and until when (JSON)
  *   ├── migrations/<name>                       empty marker: a one-time migration has finished
+ *   ├── _auth/token-signing-key.pem             the built-in token server's key, shared by replicas
  *   └── repositories/
  *       └── <name>/                             e.g. library/ubuntu (nested directories)
  *           ├── _layers/<alg>/<hex>             empty marker: the blob is part of this repository
@@ -152,3 +154,14 @@ export function uploadsPath(name: RepositoryName): string {
 export function uploadPath(name: RepositoryName, id: string): string {
   return `${uploadsPath(name)}/${id}`;
 }
+
+/** Root of the leases of periodic jobs. */
+export const LEASES_ROOT = '/leases';
+
+/** The lease object of a periodic job (`name` is a fixed job name such as `upload-purge`). */
+export function leasePath(name: string): string {
+  return `${LEASES_ROOT}/${name}`;
+}
+
+/** The built-in token server's signing key, unless `auth.token.signingkey` names a file. */
+export const SIGNING_KEY_PATH = '/_auth/token-signing-key.pem';

@@ -31,11 +31,12 @@ const POLICY_NOTE = 'Edits the policy file given with --policy FILE (or BERTH_AU
 export const GROUPS: CommandGroup[] = [
   {
     name: 'serve',
-    args: '[--config FILE]',
+    args: '[--config FILE] [--workers N]',
     about: [
       'Run the registry (default: 0.0.0.0:5000, data in ./data).',
       'FILE may also come from BERTH_CONFIG; BERTH_* variables',
       'override single keys (BERTH_HTTP_ADDR=127.0.0.1:5001).',
+      'N processes share the port (http.workers; auto: one per CPU).',
     ],
     subcommands: [],
     notes: [],

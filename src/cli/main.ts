@@ -4,8 +4,8 @@
  * errors and refusals (on stderr, with the usage), 2 for an invalid configuration or policy
  * file.
  */
-import { PolicyError } from '../auth/policy-error.js';
-import { ConfigError } from '../config/load.js';
+import { parseWorkers } from '../config/schema.js';
+import { expectedFailure } from './failure.js';
 import { commandTypoHint, GROUPS, groupNamed, groupUsage, topUsage } from './help.js';
 import { CliError, HelpRequest, processIo, type TextOut } from './io.js';
 import { berthVersion } from './version.js';
@@ -23,15 +23,10 @@ export async function main(
       out.write(error.message.endsWith('\n') ? error.message : `${error.message}\n`);
       return 0;
     }
-    if (error instanceof CliError) {
-      err.write(`berth: ${error.message.trimEnd()}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof ConfigError || error instanceof PolicyError) {
-      err.write(`berth: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    const failure = expectedFailure(error);
+    if (!failure) throw error;
+    err.write(`berth: ${failure.message}\n`);
+    return failure.exitCode;
   }
 }
 
@@ -53,8 +48,15 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
     case 'version':
       out.write(`berth ${berthVersion()}\n`);
       return 0;
-    case 'serve':
-      return await (await import('./serve.js')).serve(configOption('serve', rest));
+    case 'serve': {
+      let workers: number | undefined;
+      const file = configOption('serve', rest, {
+        '--workers': (value) => {
+          workers = workersFlag(value);
+        },
+      });
+      return await (await import('./serve.js')).serve(file, { workers });
+    }
     case 'healthcheck':
       return await (await import('./healthcheck.js')).healthcheck(
         configOption('healthcheck', rest),
@@ -82,21 +84,41 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
   }
 }
 
-/** The configuration file of `serve` and `healthcheck`: `--config FILE`, else BERTH_CONFIG. */
-function configOption(command: 'serve' | 'healthcheck', args: string[]): string | undefined {
+/**
+ * The configuration file of `serve` and `healthcheck`: `--config FILE`, else BERTH_CONFIG.
+ * `flags` are the command's other options that take a value (`--workers N`), each handed it.
+ */
+function configOption(
+  command: 'serve' | 'healthcheck',
+  args: string[],
+  flags: Record<string, (value: string) => void> = {},
+): string | undefined {
   const usage = groupUsage(groupNamed(command));
   let file = process.env.BERTH_CONFIG || undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '-h' || arg === '--help') throw new HelpRequest(usage);
-    if (arg === '--config' || arg === '-c') {
-      file = args[++i];
-      if (!file) throw new CliError(`--config needs a file name\n${usage}`);
-    } else if (arg.startsWith('--config=')) {
-      file = arg.slice('--config='.length);
-    } else {
-      throw new CliError(`${command}: unexpected argument "${arg}"\n${usage}`);
-    }
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg, undefined];
+    const flag = name === '-c' ? '--config' : name;
+    const take = flag === '--config' ? (value: string) => (file = value) : flags[flag];
+    if (!take) throw new CliError(`${command}: unexpected argument "${arg}"\n${usage}`);
+    const value = inline ?? args[++i];
+    if (!value) throw new CliError(`${flag} needs a value\n${usage}`);
+    take(value);
   }
   return file;
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+/** `serve --workers N`, checked as `http.workers` is. */
+function workersFlag(value: string): number {
+  try {
+    return parseWorkers(value);
+  } catch (err) {
+    throw new CliError(`--workers: ${(err as Error).message}\n${groupUsage(groupNamed('serve'))}`);
+  }
 }

@@ -4,6 +4,7 @@
  * can be overridden by the environment variable BERTH_ + its path upper-cased with `_`
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
+import { availableParallelism } from 'node:os';
 import { OTHER_STORAGE_DRIVERS } from './distribution-keys.js';
 import { bucketName, keyPrefix, MAX_URL_EXPIRY, MIB, partSize, urlExpiry } from './s3-values.js';
 import { parseAddress, parseDuration, parseHeaders, parseSize } from './values.js';
@@ -27,6 +28,8 @@ export interface BerthConfig {
     headertimeout: number;
     /** Requests sending a body at once from one client address; 0 for no limit. */
     maxuploadsperclient: number;
+    /** Processes serving the port (node cluster workers); `auto` is resolved to the CPU count. */
+    workers: number;
   };
   storage: {
     driver: 'filesystem' | 's3';
@@ -152,6 +155,16 @@ const positiveCount = (value: unknown): number => {
   throw new Error(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
 };
 
+/** `http.workers` and `serve --workers`: a whole number >= 1, or `auto` for one per CPU. */
+export function parseWorkers(value: unknown): number {
+  if (value === 'auto') return availableParallelism();
+  try {
+    return positiveCount(value);
+  } catch {
+    throw new Error(`expected a whole number >= 1 or auto, got ${JSON.stringify(value)}`);
+  }
+}
+
 const storageDriver = (value: unknown): 'filesystem' | 's3' => {
   if (value === 'filesystem' || value === 's3') return value;
   if (typeof value === 'string' && [...OTHER_STORAGE_DRIVERS, 'inmemory'].includes(value))
@@ -182,6 +195,7 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'http.bodytimeout', expects: 'a duration', parse: parseDuration, default: 60_000 },
   { key: 'http.headertimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.maxuploadsperclient', expects: 'a whole number', parse: count, default: 128 },
+  { key: 'http.workers', expects: 'a whole number >= 1 or auto', parse: parseWorkers, default: 1 },
   { key: 'storage.driver', expects: 'filesystem or s3', parse: storageDriver, default: 'filesystem' },
   {
     key: 'storage.filesystem.rootdirectory',
@@ -317,7 +331,7 @@ export function crossCheck(config: BerthConfig): string | undefined {
   return undefined;
 }
 
-/** The rules of the S3 keys, and what S3 storage asks of other sections. */
+/** The rules of the S3 keys. */
 function checkStorage(config: BerthConfig): string | undefined {
   const { s3 } = config.storage;
   if ((s3.accesskey === '') !== (s3.secretkey === ''))
@@ -325,11 +339,8 @@ function checkStorage(config: BerthConfig): string | undefined {
   if (s3.redirectexpiry > MAX_URL_EXPIRY)
     return 'storage.s3.redirectexpiry: expected a duration from 1s to 7d (the longest a presigned URL lives)';
   if (config.storage.driver !== 's3') return undefined;
+  // The built-in token server's key needs no setting: it is kept in the store every replica shares.
   if (s3.bucket === '') return 'storage.driver s3 needs storage.s3.bucket';
-  const { token } = config.auth;
-  const builtInTokens = config.auth.mode === 'token' && token.rootcertbundle === '' && token.jwks === '';
-  if (builtInTokens && token.signingkey === '')
-    return 'auth.mode token with storage.driver s3 needs auth.token.signingkey: a key file that every replica shares (there is no local storage directory to keep it in)';
   return undefined;
 }
 

@@ -10,6 +10,11 @@ import type { OperationObserver } from '../blobstore/checked.js';
 /** The metrics the rest of Berth reports to. */
 export interface Metrics {
   readonly registry: Registry;
+  /**
+   * What /metrics answers, in `registry.contentType`: this process's metrics, or in a cluster
+   * worker the whole cluster's (src/cluster.ts).
+   */
+  render(): Promise<string>;
   observeRequest(sample: RequestSample): void;
   /** +1 when an upload request starts streaming data, -1 when it stops. */
   uploadTransfer(delta: 1 | -1): void;
@@ -89,6 +94,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    render: () => registry.metrics(),
     observeRequest(sample) {
       const labels = { method: sample.method, route: sample.route, status: String(sample.status) };
       requests.inc(labels);

@@ -4,7 +4,10 @@
  * middleware renders it as `{"errors":[{code,message,detail}]}`.
  */
 
-/** Error codes from the OCI distribution spec's table, plus UNKNOWN for server faults. */
+/**
+ * Error codes from the OCI distribution spec's table, plus UNKNOWN for server faults and
+ * UNAVAILABLE (as in distribution) for a store that cannot be reached for now.
+ */
 export type ErrorCode =
   | 'BLOB_UNKNOWN'
   | 'BLOB_UPLOAD_INVALID'
@@ -20,6 +23,7 @@ export type ErrorCode =
   | 'DENIED'
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
+  | 'UNAVAILABLE'
   | 'UNKNOWN';
 
 /** The status each code answers with unless a call site has a more precise one (416, 413). */
@@ -38,6 +42,7 @@ export const DEFAULT_STATUS: Readonly<Record<ErrorCode, number>> = {
   DENIED: 403,
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
+  UNAVAILABLE: 503,
   UNKNOWN: 500,
 };
 

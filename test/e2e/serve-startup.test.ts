@@ -24,9 +24,9 @@ interface Exit {
  * Runs `berth serve` with `env` (as `uid` when given) until it exits; one that keeps running
  * has not failed as it should and is stopped after a minute.
  */
-function serve(env: Record<string, string>, cwd: string, uid?: number): Promise<Exit> {
+function serve(env: Record<string, string>, cwd: string, uid?: number, args: string[] = []): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BERTH_BIN, ['serve'], {
+    const child = spawn(BERTH_BIN, ['serve', ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
       cwd,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -69,18 +69,20 @@ describe('berth serve start-up failures', () => {
   });
   after(() => removeDir(dir));
 
-  it('a port in use: exit 3, naming the address', async () => {
+  it('a port in use: exit 3, naming the address, once also with --workers 2', async () => {
     const taken = await listenOnLoopback();
     try {
       const port = (taken.address() as { port: number }).port;
-      const exit = await serve(env({ BERTH_HTTP_ADDR: `127.0.0.1:${port}` }), dir);
-      assertOneLine(
-        exit,
-        3,
-        new RegExp(
-          `^berth: http\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\\n$`,
-        ),
-      );
+      for (const args of [[], ['--workers', '2']]) {
+        const exit = await serve(env({ BERTH_HTTP_ADDR: `127.0.0.1:${port}` }), dir, undefined, args);
+        assertOneLine(
+          exit,
+          3,
+          new RegExp(
+            `^berth: http\\.addr: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\\n$`,
+          ),
+        );
+      }
     } finally {
       taken.close();
     }
@@ -138,6 +140,11 @@ describe('berth serve start-up failures', () => {
     const missing = join(dir, 'no-such-policy.yml');
     const gone = await serve(env({ ...auth, BERTH_AUTH_POLICY: missing }), dir);
     assertOneLine(gone, 2, new RegExp(`^berth: auth\\.policy: cannot read ${missing}: .*no such file`));
+    const workers = await serve(env({ ...auth, BERTH_AUTH_POLICY: missing }), dir, undefined, [
+      '--workers',
+      '2',
+    ]);
+    assertOneLine(workers, 2, new RegExp(`^berth: auth\\.policy: cannot read ${missing}: .*no such file`));
   });
 });
 

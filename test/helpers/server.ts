@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashPassword } from '../../src/auth/secrets.js';
-import { type BerthInstance, startBerth } from '../../src/berth.js';
+import { type BerthInstance, type StartOptions, startBerth } from '../../src/berth.js';
 import { buildConfig } from '../../src/config/load.js';
 import type { BerthConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -27,10 +27,14 @@ export interface TestServer extends BerthInstance {
   close(): Promise<void>;
 }
 
-/** Options: a YAML-shaped config document merged over the test defaults, and an existing root. */
+/**
+ * Options: a YAML-shaped config document merged over the test defaults, an existing root, and
+ * a wrapper around the storage driver (to inject faults).
+ */
 export interface TestServerOptions {
   config?: Record<string, unknown>;
   root?: string;
+  wrapDriver?: StartOptions['wrapDriver'];
 }
 
 /**
@@ -61,10 +65,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const { config } = buildConfig(document, {}, 'test');
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', formatter: 'json', write: (line) => logs.push(line) });
-  const instance = await startBerth(config, logger).catch(async (err: unknown) => {
-    await s3?.release();
-    throw err;
-  });
+  const instance = await startBerth(config, logger, { wrapDriver: options.wrapDriver }).catch(
+    async (err: unknown) => {
+      await s3?.release();
+      throw err;
+    },
+  );
   const proxy: ChallengeProxy | undefined = authDir
     ? await startChallengeProxy(instance.server.url, ADMIN.name, ADMIN.password)
     : undefined;

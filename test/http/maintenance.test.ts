@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { access, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { createFilesystemDriver } from '../../src/blobstore/filesystem.js';
+import { leasePath } from '../../src/blobstore/layout.js';
 import { STALE_TEMP_FILE_AGE_MS, tempFileName } from '../../src/blobstore/temp-files.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tempDir, writeAgedFile } from '../helpers/tmp.js';
@@ -57,6 +59,22 @@ describe('storage maintenance', () => {
       await waitFor(async () => !(await exists(later)), 30_000);
       assert.deepEqual(await readdir(tags), [path.basename(fresh)]);
       assert.ok(logged(server, 'removed stale temp files'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('skips a purge run while another process holds its lease, and runs once it is given back', async () => {
+    const root = await tempDir('berth-purge-lease-');
+    const store = await createFilesystemDriver({ rootDirectory: root });
+    const held = { holder: 'another-replica', until: Date.now() + 10 * 60_000 };
+    await store.putContent(leasePath('upload-purge'), Buffer.from(JSON.stringify(held)));
+    const server = await startTestServer({ root, config: PURGING_EVERY_SECOND });
+    try {
+      await waitFor(() => logged(server, 'upload purge skipped: another process runs it'), 30_000);
+      assert.ok(!logged(server, 'upload purge finished'), 'no run while the lease is held elsewhere');
+      await store.putContent(leasePath('upload-purge'), Buffer.from(JSON.stringify({ ...held, until: 0 })));
+      await waitFor(() => logged(server, 'upload purge finished'), 30_000);
     } finally {
       await server.close();
     }

@@ -78,6 +78,12 @@ describe('berth usage errors', () => {
       [['config', 'check'], /^berth: missing argument\nUsage: berth config check FILE/],
       [['token', 'inspect', 'a', 'b'], /^berth: unexpected argument "b"\nUsage: berth token inspect/],
       [['serve', '--port', '5000'], /^berth: serve: unexpected argument "--port"\nUsage: berth serve/],
+      [
+        ['serve', '--workers', '0'],
+        /^berth: --workers: expected a whole number >= 1 or auto, got "0"\nUsage: berth serve/,
+      ],
+      [['serve', '--workers'], /^berth: --workers needs a value\nUsage: berth serve/],
+      [['healthcheck', '--workers', '2'], /^berth: healthcheck: unexpected argument "--workers"/],
       [['robot', 'ls', 'extra'], /^berth: unexpected argument "extra"\nUsage: berth robot ls/],
     ];
     for (const [args, stderr] of cases) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DISTRIBUTION_KEYS } from '../../src/config/distribution-keys.js';
@@ -84,6 +85,12 @@ describe('configuration', () => {
       [{ storage: { driver: 'swift' } }, {}, /storage\.driver: the swift driver is not part of this version/],
       [{ metrics: { path: '/v2/metrics' } }, {}, /metrics\.path/],
       [{ http: 'not a section' }, {}, /http: expected a section/],
+      [{ http: { workers: 0 } }, {}, /http\.workers: expected a whole number >= 1 or auto, got 0/],
+      [
+        {},
+        { BERTH_HTTP_WORKERS: 'many' },
+        /BERTH_HTTP_WORKERS \(http\.workers\): expected a whole number >= 1/,
+      ],
       [{}, { BERTH_HTTP_ADDR: 'nope' }, /BERTH_HTTP_ADDR \(http\.addr\): expected host:port/],
       [
         {},
@@ -98,6 +105,16 @@ describe('configuration', () => {
         String(message),
       );
     }
+  });
+
+  it('http.workers: 1 by default, a count, or auto for one per CPU', () => {
+    assert.equal(buildConfig({}, {}, 'test').config.http.workers, 1);
+    assert.equal(buildConfig({ http: { workers: 3 } }, {}, 'test').config.http.workers, 3);
+    assert.equal(buildConfig({}, { BERTH_HTTP_WORKERS: '2' }, 'test').config.http.workers, 2);
+    assert.equal(
+      buildConfig({ http: { workers: 'auto' } }, {}, 'test').config.http.workers,
+      availableParallelism(),
+    );
   });
 
   it('unknown keys and variables are errors with a suggestion', () => {

@@ -37,14 +37,14 @@ export interface BerthProcess {
 }
 
 /**
- * Starts `berth serve` with extra BERTH_* environment, an optional existing data root and,
- * when given, as another user (`uid`, `gid`; the data root must be theirs).
+ * Starts `berth serve` with extra arguments and BERTH_* environment, an optional existing data
+ * root and, when given, as another user (`uid`, `gid`; the data root must be theirs).
  */
 export async function startBerthProcess(
-  options: { env?: Record<string, string>; root?: string; uid?: number; gid?: number } = {},
+  options: { args?: string[]; env?: Record<string, string>; root?: string; uid?: number; gid?: number } = {},
 ): Promise<BerthProcess> {
   const root = options.root ?? (await tempDir('berth-e2e-'));
-  const child = spawn(BERTH_BIN, ['serve'], {
+  const child = spawn(BERTH_BIN, ['serve', ...(options.args ?? [])], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',
