@@ -34,6 +34,9 @@ export interface MaintenanceOptions {
  */
 export const LEASE_TTL_MS = 60_000;
 
+/** The lease every upload purge run takes, in a server or `berth purge`. */
+export const UPLOAD_PURGE_LEASE = 'upload-purge';
+
 /**
  * Stops the timers and waits for a run in progress, at most `waitMs` (a purge of a large store
  * may take long; if it is cut short its lease runs out and another process takes over).
@@ -68,7 +71,7 @@ export function startMaintenance({
     });
   const purge = job(
     'upload purge',
-    'upload-purge',
+    UPLOAD_PURGE_LEASE,
     () => registry.purgeUploads(new Date(Date.now() - purging.age), { dryRun }),
     'purged stale uploads',
   );

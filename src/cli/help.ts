@@ -52,6 +52,17 @@ export const GROUPS: CommandGroup[] = [
     notes: [],
   },
   {
+    name: 'purge',
+    args: '[--config FILE] [--age DURATION] [--dry-run]',
+    about: [
+      'Delete upload sessions idle longer than --age (default:',
+      'storage.maintenance.uploadpurging.age) from the configured store,',
+      "once: a scheduled job instead of every server's timer.",
+    ],
+    subcommands: [],
+    notes: [],
+  },
+  {
     name: 'config',
     args: '<command>',
     about: ['Check configuration.'],

@@ -63,6 +63,8 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
         out,
         err,
       );
+    case 'purge':
+      return await (await import('./purge.js')).purgeCommand(rest, io);
     case 'config':
       return await (await import('./config-check.js')).configCommand(rest, io);
     case 'user':

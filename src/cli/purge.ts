@@ -1,0 +1,71 @@
+/**
+ * `berth purge`: deletes upload sessions idle for `storage.maintenance.uploadpurging.age`
+ * (staged bytes first, then the session), once, against the store the configuration names.
+ * For a scheduled job (a Kubernetes CronJob) instead of a timer in every replica. It takes the
+ * same lease on the store as the servers' own purge runs, so it never runs alongside one.
+ */
+import { checkedDriver } from '../blobstore/checked.js';
+import { createConfiguredDriver } from '../blobstore/create-driver.js';
+import { loadConfig } from '../config/load.js';
+import { parseDuration } from '../config/values.js';
+import { LEASE_TTL_MS, UPLOAD_PURGE_LEASE } from '../maintenance.js';
+import { withLease } from '../registry/lease.js';
+import { purgeIdleUploads } from '../registry/upload-purge.js';
+import { groupNamed, groupUsage } from './help.js';
+import { CliError, type CliIo, HelpRequest } from './io.js';
+
+interface PurgeFlags {
+  config: string | undefined;
+  dryRun: boolean;
+  /** Milliseconds; undefined for the configured age. */
+  age: number | undefined;
+}
+
+/** Runs `berth purge`; resolves with the exit code. */
+export async function purgeCommand(args: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, io.env.BERTH_CONFIG || undefined);
+  const { config } = await loadConfig(flags.config, io.env);
+  const { driver } = await createConfiguredDriver(config.storage);
+  const storage = checkedDriver(driver);
+  const age = flags.age ?? config.storage.maintenance.uploadpurging.age;
+  const cutoff = new Date(io.now() - age);
+  const outcome = await withLease(storage, UPLOAD_PURGE_LEASE, { ttlMs: LEASE_TTL_MS }, () =>
+    purgeIdleUploads(storage, cutoff, { dryRun: flags.dryRun }),
+  );
+  if (!outcome.ran) {
+    io.stdout.write(
+      `skipped: ${outcome.heldBy.holder} is purging this store (lease until ${new Date(outcome.heldBy.until).toISOString()})\n`,
+    );
+    return 0;
+  }
+  const verb = flags.dryRun ? 'would delete' : 'deleted';
+  io.stdout.write(`${verb} ${outcome.value} upload session(s) idle since before ${cutoff.toISOString()}\n`);
+  return 0;
+}
+
+function parseFlags(args: string[], configFromEnv: string | undefined): PurgeFlags {
+  const usage = groupUsage(groupNamed('purge'));
+  const flags: PurgeFlags = { config: configFromEnv, dryRun: false, age: undefined };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const value = () => {
+      const next = args[++i];
+      if (next === undefined) throw new CliError(`${arg} needs a value\n${usage}`);
+      return next;
+    };
+    if (arg === '-h' || arg === '--help') throw new HelpRequest(usage);
+    else if (arg === '--dry-run') flags.dryRun = true;
+    else if (arg === '--config' || arg === '-c') flags.config = value();
+    else if (arg === '--age') flags.age = ageOf(value(), usage);
+    else throw new CliError(`purge: unexpected argument "${arg}"\n${usage}`);
+  }
+  return flags;
+}
+
+function ageOf(text: string, usage: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new CliError(`--age: ${(err as Error).message}\n${usage}`);
+  }
+}
