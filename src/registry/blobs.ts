@@ -23,6 +23,11 @@ export interface BlobDescriptor {
 export interface BlobService {
   /** Describes a blob linked into `name`; BLOB_UNKNOWN or NAME_UNKNOWN otherwise. */
   stat(name: RepositoryName, digest: Digest): Promise<BlobDescriptor>;
+  /**
+   * A URL a client may download a blob's bytes from directly (a presigned S3 URL), when the
+   * store hands them out; undefined otherwise. Ask only after `stat` found the blob linked.
+   */
+  downloadURL(digest: Digest): Promise<string | undefined>;
   /** Streams `length` bytes of a linked blob from `offset`. */
   open(name: RepositoryName, digest: Digest, offset: number, length: number): Promise<Readable>;
   /** Unlinks a blob from a repository. */
@@ -84,6 +89,8 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
     stat,
     link,
     storedSize,
+
+    downloadURL: (digest) => driver.redirectURL(blobDataPath(digest)),
 
     async open(_name, digest, offset, length) {
       try {

@@ -24,6 +24,13 @@ export function blobRoutes(registry: Registry) {
         ctx.set('Content-Length', String(size));
         return;
       }
+      // With storage.s3.redirect the bytes come from the store itself, Range and all.
+      const location = await registry.blobs.downloadURL(digest);
+      if (location) {
+        respondEmpty(ctx, 307);
+        ctx.set('Location', location);
+        return;
+      }
       const ifRange = ctx.get('If-Range');
       const range = ifRange && ifRange !== `"${digest}"` ? undefined : requestedRange(ctx.get('Range'), size);
       if (range === 'unsatisfiable') {
