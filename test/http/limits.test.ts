@@ -123,6 +123,11 @@ describe('concurrent uploads per client address', () => {
       for (const request of held) request.destroy();
     }
     await Promise.all(held.map((request) => request.closed));
+    // The server lets go of the abandoned requests once their chunks are given up (on S3 that
+    // takes a few requests to the store), not when the client's sockets close.
+    await waitFor(async () =>
+      /^berth_uploads_in_progress 0$/m.test((await request(server.directUrl).get('/metrics')).text),
+    );
     await uploadFrom('192.0.2.1', 'limits/again');
   });
 

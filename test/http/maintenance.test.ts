@@ -69,7 +69,9 @@ describe('storage maintenance', () => {
     const store = await createFilesystemDriver({ rootDirectory: root });
     const held = { holder: 'another-replica', until: Date.now() + 10 * 60_000 };
     await store.putContent(leasePath('upload-purge'), Buffer.from(JSON.stringify(held)));
-    const server = await startTestServer({ root, config: PURGING_EVERY_SECOND });
+    // The lease is planted before start-up through a filesystem driver on the same root.
+    const onFilesystem = { storage: { ...PURGING_EVERY_SECOND.storage, driver: 'filesystem' } };
+    const server = await startTestServer({ root, config: onFilesystem });
     try {
       await waitFor(() => logged(server, 'upload purge skipped: another process runs it'), 30_000);
       assert.ok(!logged(server, 'upload purge finished'), 'no run while the lease is held elsewhere');

@@ -48,8 +48,13 @@ describe('token signing key location', () => {
     // replicas on S3 have: a key on a replica's local disk would be that replica's alone.
     const store = await createFilesystemDriver({ rootDirectory: join(dir, 'store') });
     const config = await tokenAuth(dir);
+    // The shared store is given as a wrapper; the configured driver under it is not used.
     const replica = (name: string) =>
-      startTestServer({ root: join(dir, name), config, wrapDriver: () => checkedDriver(store) });
+      startTestServer({
+        root: join(dir, name),
+        config: { ...config, storage: { driver: 'filesystem' } },
+        wrapDriver: () => checkedDriver(store),
+      });
     const [a, b] = await Promise.all([replica('a'), replica('b')]);
     try {
       const fromA = await token(a.url, [SCOPE], ALICE);
@@ -71,7 +76,9 @@ describe('token signing key location', () => {
     const file = join(root, '_auth', 'token-signing-key.pem');
     const old = await loadOrCreateSigningKey(file, 'ES256');
     const bytes = await readFile(file);
-    const server = await startTestServer({ root, config: await tokenAuth(dir) });
+    // Earlier versions stored only on the filesystem, so only a filesystem root has such a key.
+    const onFilesystem = { ...(await tokenAuth(dir)), storage: { driver: 'filesystem' } };
+    const server = await startTestServer({ root, config: onFilesystem });
     try {
       assert.equal(kidOf(await token(server.url, [SCOPE], ALICE)), old.kid);
       assert.deepEqual(await readFile(file), bytes);
