@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { jsonBlob, OCI_MANIFEST, randomBlob, sha256 } from '../helpers/oci.js';
+import { startS3Server } from '../helpers/s3-server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 import { type BerthProcess, serverErrors, startBerthProcess } from './helpers/berth-process.js';
 
@@ -38,17 +39,50 @@ async function pushBlob(base: string, content: Buffer): Promise<void> {
   assert.equal(response.status, 201);
 }
 
-describe('two replicas on one filesystem root', () => {
-  let root: string;
+/** A store two replicas share: the env each is started with, and how to dispose of it. */
+interface SharedStore {
+  root: string;
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+async function filesystemStore(): Promise<SharedStore> {
+  const root = await tempDir('berth-replicas-');
+  return { root, env: {}, dispose: () => removeDir(root) };
+}
+
+async function s3Store(): Promise<SharedStore> {
+  const root = await tempDir('berth-replicas-s3-');
+  const s3 = await startS3Server({ conditional: true });
+  return {
+    root,
+    env: s3.env('replicas'),
+    async dispose() {
+      await s3.dispose();
+      await removeDir(root);
+    },
+  };
+}
+
+for (const [label, openStore] of [
+  ['one filesystem root', filesystemStore],
+  ['one S3 bucket', s3Store],
+] as const) {
+  describe(`two replicas on ${label}`, () => replicaTests(openStore));
+}
+
+function replicaTests(openStore: () => Promise<SharedStore>): void {
+  let store: SharedStore;
   let one: BerthProcess;
   let two: BerthProcess;
   before(async () => {
-    root = await tempDir('berth-replicas-');
-    [one, two] = await Promise.all([startBerthProcess({ root }), startBerthProcess({ root })]);
+    store = await openStore();
+    const start = () => startBerthProcess({ root: store.root, env: store.env });
+    [one, two] = await Promise.all([start(), start()]);
   });
   after(async () => {
     await Promise.all([one?.stop(), two?.stop()]);
-    await removeDir(root);
+    await store?.dispose();
     assert.deepEqual(serverErrors([...(one?.logs ?? []), ...(two?.logs ?? [])]), []);
   });
 
@@ -121,4 +155,4 @@ describe('two replicas on one filesystem root', () => {
     const blob = await fetch(`${two.url}/v2/${REPO}/blobs/${layer.descriptor.digest}`);
     assert.deepEqual(Buffer.from(await blob.arrayBuffer()), layer.content);
   });
-});
+}
