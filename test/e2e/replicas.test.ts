@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { jsonBlob, OCI_MANIFEST, randomBlob, sha256 } from '../helpers/oci.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { type BerthProcess, serverErrors, startBerthProcess } from './helpers/berth-process.js';
 
 const REPO = 'replicas/app';
@@ -154,5 +155,46 @@ function replicaTests(openStore: () => Promise<SharedStore>): void {
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), manifest);
     const blob = await fetch(`${two.url}/v2/${REPO}/blobs/${layer.descriptor.digest}`);
     assert.deepEqual(Buffer.from(await blob.arrayBuffer()), layer.content);
+  });
+
+  it('a tag moved through one replica is served by the other within storage.cache.ttl', async () => {
+    const config = jsonBlob({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+    await pushBlob(one.url, config.content);
+    const manifests = ['first', 'second'].map((label) => {
+      const layer = randomBlob(1024);
+      return {
+        layer,
+        body: Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: OCI_MANIFEST,
+            config: config.descriptor,
+            layers: [layer.descriptor],
+            annotations: { label },
+          }),
+        ),
+      };
+    });
+    const tagAt = async (body: Buffer) => {
+      const put = await fetch(`${one.url}/v2/${REPO}/manifests/moving`, {
+        method: 'PUT',
+        headers: { 'Content-Type': OCI_MANIFEST },
+        body,
+      });
+      assert.equal(put.status, 201);
+    };
+    const servedByTwo = async () => {
+      const got = await fetch(`${two.url}/v2/${REPO}/manifests/moving`, {
+        headers: { Accept: OCI_MANIFEST },
+      });
+      return Buffer.from(await got.arrayBuffer());
+    };
+    for (const { layer } of manifests) await pushBlob(one.url, layer.content);
+    const [earlier, later] = manifests.map((manifest) => manifest.body) as [Buffer, Buffer];
+    await tagAt(earlier);
+    assert.deepEqual(await servedByTwo(), earlier, 'the other replica caches it now');
+    await tagAt(later);
+    // The default ttl is 1 s; the margin is for a loaded machine, not for a looser bound.
+    await waitFor(async () => (await servedByTwo()).equals(later), 1000 + 4000);
   });
 }
