@@ -1,6 +1,6 @@
 /** `berth healthcheck`, the container HEALTHCHECK, against a real `berth serve` process. */
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
@@ -40,7 +40,8 @@ describe('berth healthcheck', () => {
   it('exits 1 when the server answers /readyz with 503 (its storage is gone)', async () => {
     const broken = await startBerthProcess();
     try {
-      await removeDir(broken.root);
+      // Moved away in one step: the server may be writing its maintenance leases in there.
+      await rename(broken.root, `${broken.root}-gone`);
       await writeFile(broken.root, 'not a directory');
       const result = await run(BERTH_BIN, ['healthcheck'], {
         env: { ...CLI_ENV, BERTH_HTTP_ADDR: broken.host },
@@ -49,7 +50,8 @@ describe('berth healthcheck', () => {
       assert.equal(result.stderr, `${broken.url}/readyz: answered 503\n`);
     } finally {
       await broken.stop();
-      await rm(broken.root, { force: true });
+      await rm(broken.root, { force: true, recursive: true });
+      await removeDir(`${broken.root}-gone`);
     }
   });
 
