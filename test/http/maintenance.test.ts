@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { access, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { createFilesystemDriver } from '../../src/blobstore/filesystem.js';
 import { leasePath } from '../../src/blobstore/layout.js';
 import { STALE_TEMP_FILE_AGE_MS, tempFileName } from '../../src/blobstore/temp-files.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -64,19 +63,26 @@ describe('storage maintenance', () => {
     }
   });
 
-  it('skips a purge run while another process holds its lease, and runs once it is given back', async () => {
-    const root = await tempDir('berth-purge-lease-');
-    const store = await createFilesystemDriver({ rootDirectory: root });
-    const held = { holder: 'another-replica', until: Date.now() + 10 * 60_000 };
-    await store.putContent(leasePath('upload-purge'), Buffer.from(JSON.stringify(held)));
-    // The lease is planted before start-up through a filesystem driver on the same root.
-    const onFilesystem = { storage: { ...PURGING_EVERY_SECOND.storage, driver: 'filesystem' } };
-    const server = await startTestServer({ root, config: onFilesystem });
+  it('skips purge runs while another process holds their lease, and runs once it is given back', async () => {
+    const server = await startTestServer({ config: PURGING_EVERY_SECOND });
+    const count = (message: string) =>
+      server.logs.filter((line) => (JSON.parse(line) as { msg: string }).msg === message).length;
+    const skipped = () => count('upload purge skipped: another process runs it');
+    const finished = () => count('upload purge finished');
     try {
-      await waitFor(() => logged(server, 'upload purge skipped: another process runs it'), 30_000);
-      assert.ok(!logged(server, 'upload purge finished'), 'no run while the lease is held elsewhere');
-      await store.putContent(leasePath('upload-purge'), Buffer.from(JSON.stringify({ ...held, until: 0 })));
-      await waitFor(() => logged(server, 'upload purge finished'), 30_000);
+      // Through the server's own driver, so this runs on every backend.
+      const held = { holder: 'another-replica', until: Date.now() + 10 * 60_000 };
+      await server.driver.putContent(leasePath('upload-purge'), Buffer.from(JSON.stringify(held)));
+      await waitFor(() => skipped() > 0, 30_000);
+      const finishedWhileHeld = finished();
+      const skippedSoFar = skipped();
+      await waitFor(() => skipped() >= skippedSoFar + 2, 30_000);
+      assert.equal(finished(), finishedWhileHeld, 'no run while the lease is held elsewhere');
+      await server.driver.putContent(
+        leasePath('upload-purge'),
+        Buffer.from(JSON.stringify({ ...held, until: 0 })),
+      );
+      await waitFor(() => finished() > finishedWhileHeld, 30_000);
     } finally {
       await server.close();
     }
