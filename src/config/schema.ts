@@ -5,9 +5,20 @@
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
 import { availableParallelism } from 'node:os';
-import { OTHER_STORAGE_DRIVERS } from './distribution-keys.js';
-import { bucketName, keyPrefix, MAX_URL_EXPIRY, MIB, partSize, urlExpiry } from './s3-values.js';
-import { parseAddress, parseDuration, parseHeaders, parseSize } from './values.js';
+import {
+  address,
+  boolean,
+  count,
+  httpUrlOrEmpty,
+  nonEmptyString,
+  oneOf,
+  optionalString,
+  positiveCount,
+  stringList,
+  urlPath,
+} from './parsers.js';
+import { checkStorage, STORAGE_KEYS } from './storage-keys.js';
+import { parseDuration, parseHeaders, parseSize } from './values.js';
 
 /** The validated configuration. Durations are milliseconds, sizes are bytes. */
 export interface BerthConfig {
@@ -94,67 +105,6 @@ export interface KeySpec {
   default: unknown;
 }
 
-const boolean = (value: unknown): boolean => {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
-};
-
-const oneOf =
-  <T extends string>(...values: T[]) =>
-  (value: unknown): T => {
-    if (typeof value === 'string' && (values as string[]).includes(value)) return value as T;
-    throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
-  };
-
-const nonEmptyString = (value: unknown): string => {
-  if (typeof value === 'string' && value.trim() !== '') return value;
-  throw new Error(`expected a non-empty string, got ${JSON.stringify(value)}`);
-};
-
-const urlPath = (value: unknown): string => {
-  if (typeof value === 'string' && /^\/[A-Za-z0-9/_.-]*$/.test(value) && !value.startsWith('/v2'))
-    return value;
-  throw new Error(`expected an absolute URL path outside /v2 such as /metrics, got ${JSON.stringify(value)}`);
-};
-
-const address = (value: unknown): string => {
-  parseAddress(value);
-  return String(value).trim();
-};
-
-const optionalString = (value: unknown): string => {
-  if (typeof value === 'string') return value.trim();
-  throw new Error(`expected a string, got ${JSON.stringify(value)}`);
-};
-
-/** A YAML list of strings, or (from the environment) a comma-separated string. */
-const stringList = (value: unknown): string[] => {
-  const list = typeof value === 'string' ? value.split(',') : value;
-  if (Array.isArray(list) && list.every((item) => typeof item === 'string'))
-    return list.map((item) => item.trim()).filter((item) => item !== '');
-  throw new Error(`expected a list of strings, got ${JSON.stringify(value)}`);
-};
-
-const httpUrlOrEmpty = (value: unknown): string => {
-  const text = optionalString(value);
-  if (text === '' || /^https?:\/\/[^\s/]+/.test(text)) return text;
-  throw new Error(`expected an http:// or https:// URL, got ${JSON.stringify(value)}`);
-};
-
-const count = (value: unknown): number => {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number === 'number' && Number.isInteger(number) && number >= 0) return number;
-  throw new Error(`expected a whole number >= 0, got ${JSON.stringify(value)}`);
-};
-
-const positiveCount = (value: unknown): number => {
-  const number = count(value);
-  if (number >= 1) return number;
-  throw new Error(`expected a whole number >= 1, got ${JSON.stringify(value)}`);
-};
-
 /** `http.workers` and `serve --workers`: a whole number >= 1, or `auto` for one per CPU. */
 export function parseWorkers(value: unknown): number {
   if (value === 'auto') return availableParallelism();
@@ -164,19 +114,6 @@ export function parseWorkers(value: unknown): number {
     throw new Error(`expected a whole number >= 1 or auto, got ${JSON.stringify(value)}`);
   }
 }
-
-const storageDriver = (value: unknown): 'filesystem' | 's3' => {
-  if (value === 'filesystem' || value === 's3') return value;
-  if (typeof value === 'string' && [...OTHER_STORAGE_DRIVERS, 'inmemory'].includes(value))
-    throw new Error(`the ${value} driver is not part of this version of Berth yet; use filesystem or s3`);
-  throw new Error(`expected filesystem or s3, got ${JSON.stringify(value)}`);
-};
-
-const cacheKind = (value: unknown): 'inmemory' | 'none' => {
-  if (value === 'redis')
-    throw new Error('redis is not supported: Berth caches in process; use inmemory or none');
-  return oneOf('inmemory', 'none')(value);
-};
 
 /** All keys, in the order the README documents them. */
 export const KEYS: readonly KeySpec[] = [
@@ -196,72 +133,7 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'http.headertimeout', expects: 'a duration', parse: parseDuration, default: 30_000 },
   { key: 'http.maxuploadsperclient', expects: 'a whole number', parse: count, default: 128 },
   { key: 'http.workers', expects: 'a whole number >= 1 or auto', parse: parseWorkers, default: 1 },
-  { key: 'storage.driver', expects: 'filesystem or s3', parse: storageDriver, default: 'filesystem' },
-  {
-    key: 'storage.filesystem.rootdirectory',
-    expects: 'a directory path',
-    parse: nonEmptyString,
-    default: './data',
-  },
-  { key: 'storage.s3.bucket', expects: 'a bucket name', parse: bucketName, default: '' },
-  { key: 'storage.s3.region', expects: 'an AWS region', parse: nonEmptyString, default: 'us-east-1' },
-  { key: 'storage.s3.regionendpoint', expects: 'a URL', parse: httpUrlOrEmpty, default: '' },
-  { key: 'storage.s3.forcepathstyle', expects: 'true or false', parse: boolean, default: false },
-  { key: 'storage.s3.rootdirectory', expects: 'a key prefix', parse: keyPrefix, default: '' },
-  { key: 'storage.s3.accesskey', expects: 'an access key id', parse: optionalString, default: '' },
-  { key: 'storage.s3.secretkey', expects: 'a secret access key', parse: optionalString, default: '' },
-  { key: 'storage.s3.chunksize', expects: 'a size from 5MiB to 5GiB', parse: partSize, default: 16 * MIB },
-  {
-    key: 'storage.s3.multipartconcurrency',
-    expects: 'a whole number >= 1',
-    parse: positiveCount,
-    default: 2,
-  },
-  { key: 'storage.s3.redirect', expects: 'true or false', parse: boolean, default: false },
-  {
-    key: 'storage.s3.redirectexpiry',
-    expects: 'a duration from 1s to 7d',
-    parse: urlExpiry,
-    default: 20 * 60_000,
-  },
-  { key: 'storage.delete.enabled', expects: 'true or false', parse: boolean, default: true },
-  {
-    key: 'storage.cache.blobdescriptor',
-    expects: 'inmemory or none',
-    parse: cacheKind,
-    default: 'inmemory',
-  },
-  { key: 'storage.cache.ttl', expects: 'a duration', parse: parseDuration, default: 1000 },
-  {
-    key: 'storage.cache.maxmemory',
-    expects: 'a size in bytes',
-    parse: parseSize,
-    default: 32 * 1024 * 1024,
-  },
-  {
-    key: 'storage.maintenance.uploadpurging.enabled',
-    expects: 'true or false',
-    parse: boolean,
-    default: true,
-  },
-  {
-    key: 'storage.maintenance.uploadpurging.age',
-    expects: 'a duration',
-    parse: parseDuration,
-    default: 168 * 3_600_000,
-  },
-  {
-    key: 'storage.maintenance.uploadpurging.interval',
-    expects: 'a duration',
-    parse: parseDuration,
-    default: 24 * 3_600_000,
-  },
-  {
-    key: 'storage.maintenance.uploadpurging.dryrun',
-    expects: 'true or false',
-    parse: boolean,
-    default: false,
-  },
+  ...STORAGE_KEYS,
   {
     key: 'validation.manifests.maxsize',
     expects: 'a size in bytes',
@@ -328,19 +200,6 @@ export function crossCheck(config: BerthConfig): string | undefined {
   if (auth.mode === 'token' && external && auth.token.realm === '')
     return 'auth.token.realm must name the external token server when auth.token.rootcertbundle or auth.token.jwks is set';
   if (auth.token.expiration < 1000) return 'auth.token.expiration must be at least 1s';
-  return undefined;
-}
-
-/** The rules of the S3 keys. */
-function checkStorage(config: BerthConfig): string | undefined {
-  const { s3 } = config.storage;
-  if ((s3.accesskey === '') !== (s3.secretkey === ''))
-    return 'storage.s3.accesskey and storage.s3.secretkey go together: set both, or neither to use the AWS credential chain (environment, profile, instance role, web identity)';
-  if (s3.redirectexpiry > MAX_URL_EXPIRY)
-    return 'storage.s3.redirectexpiry: expected a duration from 1s to 7d (the longest a presigned URL lives)';
-  if (config.storage.driver !== 's3') return undefined;
-  // The built-in token server's key needs no setting: it is kept in the store every replica shares.
-  if (s3.bucket === '') return 'storage.driver s3 needs storage.s3.bucket';
   return undefined;
 }
 

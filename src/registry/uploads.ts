@@ -192,18 +192,19 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     }
   }
 
+  /** Asked of storage itself, never of a cache: dropping bytes on a stale fact would lose a blob. */
+  async function stored(digest: Digest): Promise<boolean> {
+    return (await orMissing(driver.stat(blobDataPath(digest)), undefined)) !== undefined;
+  }
+
   /** Commits staged bytes as a blob unless storage already has it (then they are dropped). */
   async function place(digest: Digest, staged: StagedObject): Promise<void> {
-    // Asked of storage itself, never of a cache: dropping bytes on a stale fact would lose a blob.
-    if (await orMissing(driver.stat(blobDataPath(digest)), undefined)) {
-      await driver.staged.discard(staged);
-      return;
-    }
+    if (await stored(digest)) return driver.staged.discard(staged);
     await driver.staged.commit(staged, blobDataPath(digest));
   }
 
   async function moveInto(aside: string, digest: Digest): Promise<void> {
-    if (await orMissing(driver.stat(blobDataPath(digest)), undefined)) return;
+    if (await stored(digest)) return;
     await driver.move(aside, blobDataPath(digest));
   }
 

@@ -100,6 +100,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
+/**
+ * The `storage` section that pins a test server to the filesystem driver: the S3 run
+ * (`npm run test:s3`) then leaves it on the filesystem. Each pin says why next to it.
+ */
+export const ON_FILESYSTEM = { driver: 'filesystem' } as const;
+
 /** An S3 store of the HTTP suite's S3 run, shared by the servers started over one root. */
 interface SharedS3Store {
   server: S3TestServer;

@@ -10,13 +10,13 @@ import {
 } from '../../src/blobstore/layout.js';
 import type { RepositoryName } from '../../src/registry/names.js';
 import { ociError, pushBlob, pushImage, randomBlob } from '../helpers/oci.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ON_FILESYSTEM, startTestServer, type TestServer } from '../helpers/server.js';
 import { removeDir } from '../helpers/tmp.js';
 
 const REPOSITORIES = ['library/ubuntu', 'old/app', 'old/blobs-only', 'x'];
 
 /** Stores written by an older Berth exist only on the filesystem (S3 came with the catalog). */
-const OLDER_STORE_DRIVER = { storage: { driver: 'filesystem' } };
+const OLDER_STORE_DRIVER = { storage: ON_FILESYSTEM };
 
 /**
  * A storage root as a Berth from before the catalog index leaves it: repositories pushed

@@ -15,7 +15,7 @@ import {
   randomBlob,
   sha256,
 } from '../helpers/oci.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ON_FILESYSTEM, startTestServer, type TestServer } from '../helpers/server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 
 describe('tags list', () => {
@@ -197,7 +197,7 @@ describe('catalog: the longest names, and repositories emptied by deletes', () =
     // On the filesystem, where a name's catalog entry is one file name of at most 255 bytes.
     // (s3rver, the S3 of the tests, keeps each key as files under such names plus a suffix,
     // so it cannot hold these keys at all; S3 itself takes keys of up to 1024 bytes.)
-    const server = await startTestServer({ config: { storage: { driver: 'filesystem' } } });
+    const server = await startTestServer({ config: { storage: ON_FILESYSTEM } });
     try {
       await longNames(server);
     } finally {

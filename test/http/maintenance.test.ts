@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { leasePath } from '../../src/blobstore/layout.js';
 import { STALE_TEMP_FILE_AGE_MS, tempFileName } from '../../src/blobstore/temp-files.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ON_FILESYSTEM, startTestServer, type TestServer } from '../helpers/server.js';
 import { tempDir, writeAgedFile } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -49,7 +49,7 @@ describe('storage maintenance', () => {
     await writeAgedFile(leftover, STALE_TEMP_FILE_AGE_MS + 60_000);
     await writeAgedFile(fresh, 0);
     // Temp files are the filesystem driver's own: this test is about that driver.
-    const onFilesystem = { storage: { ...PURGING_EVERY_SECOND.storage, driver: 'filesystem' } };
+    const onFilesystem = { storage: { ...PURGING_EVERY_SECOND.storage, ...ON_FILESYSTEM } };
     const server = await startTestServer({ root, config: onFilesystem });
     try {
       await waitFor(async () => !(await exists(leftover)), 30_000);

@@ -15,7 +15,7 @@ import { isNotFound } from '../../src/blobstore/driver.js';
 import { createFilesystemDriver } from '../../src/blobstore/filesystem.js';
 import { SIGNING_KEY_PATH } from '../../src/blobstore/layout.js';
 import { quickHash, token, writePolicy } from '../helpers/auth.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ON_FILESYSTEM, startTestServer, type TestServer } from '../helpers/server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 
 const ALICE: [string, string] = ['alice', 'alice-password'];
@@ -52,7 +52,7 @@ describe('token signing key location', () => {
     const replica = (name: string) =>
       startTestServer({
         root: join(dir, name),
-        config: { ...config, storage: { driver: 'filesystem' } },
+        config: { ...config, storage: ON_FILESYSTEM },
         wrapDriver: () => checkedDriver(store),
       });
     const [a, b] = await Promise.all([replica('a'), replica('b')]);
@@ -77,7 +77,7 @@ describe('token signing key location', () => {
     const old = await loadOrCreateSigningKey(file, 'ES256');
     const bytes = await readFile(file);
     // Earlier versions stored only on the filesystem, so only a filesystem root has such a key.
-    const onFilesystem = { ...(await tokenAuth(dir)), storage: { driver: 'filesystem' } };
+    const onFilesystem = { ...(await tokenAuth(dir)), storage: ON_FILESYSTEM };
     const server = await startTestServer({ root, config: onFilesystem });
     try {
       assert.equal(kidOf(await token(server.url, [SCOPE], ALICE)), old.kid);
