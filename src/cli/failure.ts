@@ -1,9 +1,10 @@
 /**
  * What `berth` prints and exits with when a command fails in a way it expects (bad usage, an
- * invalid configuration or policy file, a port in use), as opposed to a bug, which keeps its
+ * invalid configuration or policy file, a port in use, a store that stops answering), as opposed to a bug, which keeps its
  * stack trace. A cluster worker hands this to its primary, which exits with it in turn.
  */
 import { PolicyError } from '../auth/policy-error.js';
+import { isUnavailable } from '../blobstore/driver.js';
 import { ConfigError } from '../config/load.js';
 import { CliError } from './io.js';
 
@@ -18,5 +19,7 @@ export function expectedFailure(error: unknown): ExpectedFailure | undefined {
   if (error instanceof CliError) return { message: error.message.trimEnd(), exitCode: error.exitCode };
   if (error instanceof ConfigError || error instanceof PolicyError)
     return { message: error.message, exitCode: 2 };
+  // The store answered the start-up probe and then failed after retries: an outage, not a bug.
+  if (isUnavailable(error)) return { message: `storage unavailable: ${error.message}`, exitCode: 1 };
   return undefined;
 }

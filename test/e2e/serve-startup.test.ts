@@ -10,6 +10,8 @@ import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { usersSection, writePolicy } from '../helpers/auth.js';
+import { startS3Server } from '../helpers/s3-server.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 import { BERTH_BIN } from './helpers/berth-process.js';
 
@@ -145,6 +147,37 @@ describe('berth serve start-up failures', () => {
       '2',
     ]);
     assertOneLine(workers, 2, new RegExp(`^berth: auth\\.policy: cannot read ${missing}: .*no such file`));
+  });
+
+  it('a bucket that answers the probe but fails while the signing key is read: exit 1, saying storage is unavailable', async () => {
+    const s3 = await startS3Server({ conditional: true });
+    try {
+      // More failures than the driver's retries, on the one object token auth reads at start-up.
+      s3.inject({
+        operation: 'GetObject',
+        key: /token-signing-key/,
+        status: 503,
+        code: 'SlowDown',
+        times: 50,
+      });
+      const policy = await writePolicy(dir, await usersSection(['alice']));
+      const exit = await serve(
+        {
+          BERTH_HTTP_ADDR: '127.0.0.1:0',
+          BERTH_AUTH_MODE: 'token',
+          BERTH_AUTH_POLICY: policy,
+          ...s3.env('startup'),
+        },
+        dir,
+      );
+      assert.equal(exit.code, 1, exit.stderr);
+      assert.doesNotMatch(exit.stderr, /\n\s+at /, 'no stack trace');
+      // The AWS SDK may warn about the Node version first; Berth's own line is the last one.
+      const last = exit.stderr.trimEnd().split('\n').at(-1) ?? '';
+      assert.match(last, /^berth: storage unavailable: .*token-signing-key/);
+    } finally {
+      await s3.dispose();
+    }
   });
 });
 
