@@ -27,14 +27,21 @@ export function isVisible(name: string): boolean {
   return !name.startsWith('.');
 }
 
-/** Opens `path` with `flags`, creating its missing parent directories durably. */
+/**
+ * Modes of what the driver creates: the store holds the token signing key and private
+ * repositories' blobs, so only Berth's own user may read it (as zot does).
+ */
+const FILE_MODE = 0o600;
+const DIRECTORY_MODE = 0o700;
+
+/** Opens `path` with `flags`, creating it owner-only and its missing parent directories durably. */
 export async function openCreatingParents(path: string, flags: string | number): Promise<fs.FileHandle> {
   try {
-    return await fs.open(path, flags);
+    return await fs.open(path, flags, FILE_MODE);
   } catch (err) {
     if (!hasErrorCode(err, 'ENOENT')) throw err;
     await makeDirectories(nodePath.dirname(path));
-    return await fs.open(path, flags);
+    return await fs.open(path, flags, FILE_MODE);
   }
 }
 
@@ -43,7 +50,7 @@ export async function openCreatingParents(path: string, flags: string | number):
  * directory is recorded in its parent, so each such parent is fsynced.
  */
 export async function makeDirectories(directory: string): Promise<void> {
-  const first = await fs.mkdir(directory, { recursive: true });
+  const first = await fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
   if (first === undefined) return;
   let created = directory;
   const parents: string[] = [];

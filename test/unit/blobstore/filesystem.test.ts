@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -137,5 +137,19 @@ describe('filesystem driver', () => {
     await driver.putContent('/locked/object', Buffer.from('two'), { ifMatch: first });
     assert.equal((await driver.getContent('/locked/object')).toString(), 'two');
     assert.deepEqual(await readdir(path.join(root, 'locked')), ['object']);
+  });
+
+  it('what it stores is readable by its own user only: files 0600, directories 0700', async () => {
+    // The store holds the token signing key and the blobs of private repositories.
+    await driver.putContent('/_auth/secret.pem', Buffer.from('key'));
+    const staged = await driver.staged.start('/data/mo/mode-test');
+    const written = await driver.staged.write(staged, Readable.from([Buffer.from('blob')]));
+    await driver.staged.commit(written, '/blobs/mo/mode-test');
+    for (const file of ['_auth/secret.pem', 'blobs/mo/mode-test']) {
+      assert.equal((await stat(path.join(root, file))).mode & 0o777, 0o600, file);
+    }
+    for (const dir of ['_auth', 'blobs', 'blobs/mo', 'data']) {
+      assert.equal((await stat(path.join(root, dir))).mode & 0o777, 0o700, dir);
+    }
   });
 });
