@@ -109,8 +109,9 @@ export interface StorageDriver {
    */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /**
-   * Describes an object. Directories (prefixes) are described too, but that may cost a
-   * listing: nothing on a request's path stats a directory. Throws PathNotFoundError.
+   * Describes an object; throws PathNotFoundError when there is none. A directory (a prefix
+   * with objects below it) is not an object: on S3, telling it from nothing would cost a
+   * listing on every miss, and a miss is common (a HEAD before each layer push).
    */
   stat(path: string): Promise<FileInfo>;
   /**

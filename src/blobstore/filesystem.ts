@@ -9,7 +9,13 @@ import { constants, type Dirent, readFile as readFileCallback, stat as statCallb
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { hasErrorCode } from '../fs/system-error.js';
-import type { FileInfo, ListPage, StorageDriver, WalkVisitor } from './driver.js';
+import {
+  type FileInfo,
+  type ListPage,
+  PathNotFoundError,
+  type StorageDriver,
+  type WalkVisitor,
+} from './driver.js';
 import { createBufferPool, FileReadStream } from './file-read-stream.js';
 import {
   isVisible,
@@ -97,9 +103,11 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
 
     stat(path) {
       return new Promise((resolve, reject) => {
-        statCallback(full(path), (err, stats) =>
-          err ? reject(mapError(err, path)) : resolve(toFileInfo(path, stats)),
-        );
+        statCallback(full(path), (err, stats) => {
+          if (err) return reject(mapError(err, path));
+          if (stats.isDirectory()) return reject(new PathNotFoundError(path));
+          resolve(toFileInfo(path, stats));
+        });
       });
     },
 

@@ -16,7 +16,7 @@ import {
   type WriteCondition,
 } from './driver.js';
 import { deleteTree, listNames, walkTree } from './s3-listing.js';
-import { deleteObject, hasKeysBelow, headObject, type ObjectHead, putObject } from './s3-objects.js';
+import { deleteObject, headObject, type ObjectHead, putObject } from './s3-objects.js';
 import { createPointerCache, type Pointer, pointerVersion, writePointer } from './s3-pointers.js';
 import { checkBucket, probeConditionalWrites } from './s3-probe.js';
 import { pointerReads } from './s3-reads.js';
@@ -81,12 +81,8 @@ export function s3Driver(store: S3Store, settings: S3DriverSettings): StorageDri
     reader: (path, offset = 0, length) => reads.stream(path, offset, length),
 
     async stat(path) {
-      if (path !== '/') {
-        const found = await reads.resolve(path);
-        if (found) return objectInfo(path, found.head, found.pointer);
-      }
-      if (path === '/' || (await hasKeysBelow(store, path, store.prefixOf(path))))
-        return { path, size: 0, modTime: new Date(0), version: '', isDir: true };
+      const found = path === '/' ? undefined : await reads.resolve(path);
+      if (found) return objectInfo(path, found.head, found.pointer);
       throw new PathNotFoundError(path);
     },
 

@@ -51,15 +51,14 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       assert.equal((await driver.getContent('/a/b/c/file')).length, 0);
     });
 
-    it('stat describes files and directories and refuses missing paths', async () => {
+    it('stat describes objects, and refuses missing paths and directories', async () => {
       await driver.putContent('/dir/sub/file', Buffer.from('12345'));
       const file = await driver.stat('/dir/sub/file');
       assert.equal(file.size, 5);
       assert.equal(file.isDir, false);
       assert.equal(file.path, '/dir/sub/file');
       assert.ok(file.modTime instanceof Date && Math.abs(file.modTime.getTime() - Date.now()) < 60_000);
-      const dir = await driver.stat('/dir/sub');
-      assert.equal(dir.isDir, true);
+      await rejectsNotFound(driver.stat('/dir/sub'));
       await rejectsNotFound(driver.stat('/dir/nope'));
       await rejectsNotFound(driver.stat('/dir/sub/file/deeper'));
     });
