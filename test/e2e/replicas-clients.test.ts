@@ -132,6 +132,8 @@ function skopeoTests(openStore: () => Promise<SharedStore>): void {
     await copy(`oci:${work}/source:app`, `docker://${proxy.host}/clients/balanced:v1`);
     const sessions = [...backendsByUploadSession(proxy.requests).values()];
     assert.equal(sessions.length, 4, 'one upload session for each layer and the config');
+    // skopeo uploads the config alone, after the layers: its POST and PATCH come one after the
+    // other, so round robin sends them to different replicas whatever the layers did.
     assert.ok(
       sessions.some((backends) => backends.size === 2),
       `some session hopped between the replicas: ${JSON.stringify(proxy.counts())}`,
