@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { jsonBlob, OCI_MANIFEST, randomBlob, sha256 } from '../helpers/oci.js';
-import { startS3Server } from '../helpers/s3-server.js';
-import { removeDir, tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { type BerthProcess, serverErrors, startBerthProcess } from './helpers/berth-process.js';
+import { type BerthProcess, serverErrors } from './helpers/berth-process.js';
+import { SHARED_STORES, type SharedStore, startReplicaPair } from './helpers/shared-store.js';
 
 const REPO = 'replicas/app';
 
@@ -40,35 +39,7 @@ async function pushBlob(base: string, content: Buffer): Promise<void> {
   assert.equal(response.status, 201);
 }
 
-/** A store two replicas share: the env each is started with, and how to dispose of it. */
-interface SharedStore {
-  root: string;
-  env: Record<string, string>;
-  dispose(): Promise<void>;
-}
-
-async function filesystemStore(): Promise<SharedStore> {
-  const root = await tempDir('berth-replicas-');
-  return { root, env: {}, dispose: () => removeDir(root) };
-}
-
-async function s3Store(): Promise<SharedStore> {
-  const root = await tempDir('berth-replicas-s3-');
-  const s3 = await startS3Server({ conditional: true });
-  return {
-    root,
-    env: s3.env('replicas'),
-    async dispose() {
-      await s3.dispose();
-      await removeDir(root);
-    },
-  };
-}
-
-for (const [label, openStore] of [
-  ['one filesystem root', filesystemStore],
-  ['one S3 bucket', s3Store],
-] as const) {
+for (const [label, openStore] of SHARED_STORES) {
   describe(`two replicas on ${label}`, () => replicaTests(openStore));
 }
 
@@ -78,8 +49,7 @@ function replicaTests(openStore: () => Promise<SharedStore>): void {
   let two: BerthProcess;
   before(async () => {
     store = await openStore();
-    const start = () => startBerthProcess({ root: store.root, env: store.env });
-    [one, two] = await Promise.all([start(), start()]);
+    [one, two] = await startReplicaPair(store);
   });
   after(async () => {
     await Promise.all([one?.stop(), two?.stop()]);
