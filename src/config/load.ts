@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { didYouMean } from '../text/nearest.js';
 import { DISTRIBUTION_KEYS, type DistributionKey, distributionKey } from './distribution-keys.js';
 import { type BerthConfig, crossCheck, crossWarnings, envName, KEYS, type KeySpec } from './schema.js';
+import { impliedStorageDriver } from './storage-keys.js';
 
 /** A configuration problem; the message is meant for the operator as is. */
 export class ConfigError extends Error {
@@ -82,6 +83,11 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, source: s
   for (const spec of KEYS) {
     setPath(config, spec.key, resolve(spec, fileValues, env, source));
   }
+  const given = KEYS.map((spec) => spec.key).filter(
+    (key) => fileValues.get(key) != null || env[envName(key)] !== undefined,
+  );
+  const implied = impliedStorageDriver(given);
+  if (implied) (config as BerthConfig).storage.driver = implied;
   const problem = crossCheck(config as BerthConfig);
   if (problem) throw new ConfigError(`${source}: ${problem}`);
   warnings.push(...crossWarnings(config as BerthConfig).map((warning) => `${source}: ${warning}`));

@@ -103,3 +103,15 @@ export function checkStorage(config: BerthConfig): string | undefined {
   if (s3.bucket === '') return 'storage.driver s3 needs storage.s3.bucket';
   return undefined;
 }
+
+/**
+ * The driver a configuration means although `storage.driver` is not set: in distribution's
+ * config the section present names the driver (`storage: {s3: ...}`), so a config carried over
+ * sets `storage.s3.*` alone, and that means S3, not a silent start on the local disk. `given`
+ * are the keys set by the file or the environment. An explicit `storage.driver` always wins
+ * (a full example config sets every key).
+ */
+export function impliedStorageDriver(given: readonly string[]): 's3' | undefined {
+  if (given.includes('storage.driver')) return undefined;
+  return given.some((key) => key.startsWith('storage.s3.')) ? 's3' : undefined;
+}

@@ -120,8 +120,6 @@ describe('configuration of S3 storage', () => {
         'c.yml',
       ),
     );
-    // The S3 section alone, with the filesystem driver, is only unused.
-    assert.doesNotThrow(() => buildConfig({ storage: { s3: { region: 'eu-west-1' } } }, {}, 'c.yml'));
   });
 
   it("distribution's S3 settings Berth lacks stop start-up saying what to do, or are ignored with a reason", () => {
@@ -154,5 +152,19 @@ describe('configuration of S3 storage', () => {
     );
     assert.match(warnings.join('\n'), /storage\.s3\.multipartcopychunksize .*ignored \(Berth never copies/);
     assert.match(warnings.join('\n'), /storage\.redirect .*ignored \(.*storage\.s3\.redirect/);
+  });
+
+  it("a storage.s3 section without storage.driver means S3, as the section does in distribution's config", () => {
+    const fromFile = buildConfig({ storage: { s3: { bucket: 'images' } } }, {}, 'c.yml');
+    assert.equal(fromFile.config.storage.driver, 's3');
+    const fromEnv = buildConfig({}, { BERTH_STORAGE_S3_BUCKET: 'images' }, 'c.yml');
+    assert.equal(fromEnv.config.storage.driver, 's3');
+    assert.equal(buildConfig({}, {}, 'c.yml').config.storage.driver, 'filesystem');
+    rejects({ storage: { s3: { region: 'eu-west-1' } } }, {}, /storage\.driver s3 needs storage\.s3\.bucket/);
+  });
+
+  it('an explicit storage.driver wins over S3 keys next to it (a full example config sets every key)', () => {
+    const document = { storage: { driver: 'filesystem', s3: { bucket: 'images', region: 'eu-west-1' } } };
+    assert.equal(buildConfig(document, {}, 'c.yml').config.storage.driver, 'filesystem');
   });
 });
