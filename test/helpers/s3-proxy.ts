@@ -42,7 +42,8 @@ export interface InjectedFault {
 /** The running proxy. */
 export interface S3Proxy {
   readonly requests: ProxiedRequest[];
-  inject(fault: InjectedFault): void;
+  /** Adds a fault; the function returned removes what is left of it. */
+  inject(fault: InjectedFault): () => void;
   /** Listens on `port` (0: a free one) and resolves with the port. */
   listen(port: number): Promise<number>;
   close(): Promise<void>;
@@ -141,7 +142,13 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
 
   return {
     requests,
-    inject: (fault) => faults.push({ ...fault }),
+    inject(fault) {
+      const added = { ...fault };
+      faults.push(added);
+      return () => {
+        added.times = 0;
+      };
+    },
     listen: (port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -103,6 +103,32 @@ describe('the S3 store stopped mid-push', () => {
     assert.equal(got.text, body.toString('utf8'));
   });
 
+  /**
+   * Sends `body` with a streaming request and stops the store once the first of its parts is
+   * on its way to S3, then sends the rest; resolves with the answer, the store running again.
+   */
+  async function sendThroughOutage(
+    method: string,
+    path: string,
+    body: Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<RawAnswer> {
+    const seen = s3.requests.length;
+    const sending = streamingRequest(server.url, method, path, {
+      ...headers,
+      'Content-Length': String(body.length),
+    });
+    sending.write(body.subarray(0, PART_SIZE));
+    await waitFor(() => s3.requests.slice(seen).some((r) => r.operation === 'UploadPart'), 60_000);
+    await s3.stop();
+    try {
+      sending.end(body.subarray(PART_SIZE));
+      return await sending.response;
+    } finally {
+      await s3.start();
+    }
+  }
+
   it('a chunk whose body is arriving when the store stops is 503, and resent from the acknowledged offset it completes', async () => {
     const blob = randomBlob(8 * MIB);
     const location = await startUpload(server.url, 'outage/midpatch');
@@ -111,32 +137,87 @@ describe('the S3 store stopped mid-push', () => {
       .set('Content-Range', `0-${MIB - 1}`)
       .send(blob.content.subarray(0, MIB))
       .expect(202);
-    const seen = s3.requests.length;
-    const chunk = streamingRequest(server.url, 'PATCH', location, {
-      'Content-Range': `${MIB}-${blob.content.length - 1}`,
-      'Content-Length': String(blob.content.length - MIB),
+    const rest = `${MIB}-${blob.content.length - 1}`;
+    const refused = await sendThroughOutage('PATCH', location, blob.content.subarray(MIB), {
+      'Content-Range': rest,
     });
-    chunk.write(blob.content.subarray(MIB, MIB + PART_SIZE));
-    await waitFor(() => s3.requests.slice(seen).some((r) => r.operation === 'UploadPart'), 60_000);
-    await s3.stop();
-    try {
-      chunk.end(blob.content.subarray(MIB + PART_SIZE));
-      const refused = await chunk.response;
-      assert.equal(refused.status, 503);
-      assert.equal(ociError(JSON.parse(refused.body)).code, 'UNAVAILABLE');
-    } finally {
-      await s3.start();
-    }
+    assertUnavailable(refused);
     const status = await request(server.url).get(location).expect(204);
     assert.equal(status.headers.range, `0-${MIB - 1}`, 'only acknowledged bytes count');
     await request(server.url)
       .patch(location)
-      .set('Content-Range', `${MIB}-${blob.content.length - 1}`)
+      .set('Content-Range', rest)
       .send(blob.content.subarray(MIB))
       .expect(202);
     await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`).expect(201);
     await assertBlob(server.url, 'outage/midpatch', blob.content);
   });
+
+  it('a monolithic PUT cut off by the store stopping is 503, no blob is visible, and the retry works', async () => {
+    const blob = randomBlob(8 * MIB);
+    const location = await startUpload(server.url, 'outage/midput');
+    const refused = await sendThroughOutage(
+      'PUT',
+      `${location}?digest=${blob.descriptor.digest}`,
+      blob.content,
+    );
+    assertUnavailable(refused);
+    await assertNoBlob(server.url, 'outage/midput', blob.descriptor.digest);
+    const status = await request(server.url).get(location).expect(204);
+    assert.equal(status.headers.range, '0-0', 'the session holds nothing');
+    await request(server.url)
+      .put(`${location}?digest=${blob.descriptor.digest}`)
+      .set('Content-Type', 'application/octet-stream')
+      .send(blob.content)
+      .expect(201);
+    await assertBlob(server.url, 'outage/midput', blob.content);
+  });
+
+  it('a single-request push (POST ?digest=) cut off by the store stopping is 503, no blob is visible, and the retry works', async () => {
+    const blob = randomBlob(8 * MIB);
+    await assertNoBlob(server.url, 'outage/midpost', blob.descriptor.digest);
+    const refused = await sendThroughOutage(
+      'POST',
+      `/v2/outage/midpost/blobs/uploads/?digest=${blob.descriptor.digest}`,
+      blob.content,
+    );
+    assertUnavailable(refused);
+    await assertNoBlob(server.url, 'outage/midpost', blob.descriptor.digest);
+    await pushBlob(server.url, 'outage/midpost', blob.content);
+    await assertBlob(server.url, 'outage/midpost', blob.content);
+  });
+
+  it('a failed CompleteMultipartUpload when a chunked upload is completed is 503, no blob is visible, and the PUT again works', async () => {
+    const blob = randomBlob(6 * MIB);
+    const location = await startUpload(server.url, 'outage/complete');
+    const id = location.split('/').pop() as string;
+    await request(server.url)
+      .patch(location)
+      .set('Content-Range', `0-${blob.content.length - 1}`)
+      .send(blob.content)
+      .expect(202);
+    const undo = s3.inject({
+      operation: 'CompleteMultipartUpload',
+      status: 500,
+      code: 'InternalError',
+      times: 100,
+    });
+    try {
+      const refused = await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`);
+      assertUnavailable({ status: refused.status, body: refused.text });
+    } finally {
+      undo();
+    }
+    await assertNoBlob(server.url, 'outage/complete', blob.descriptor.digest);
+    assert.equal((await uploadsOf(id)).length, 1, 'the session keeps its multipart upload');
+    await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`).expect(201);
+    await assertBlob(server.url, 'outage/complete', blob.content);
+    assert.deepEqual(await uploadsOf(id), [], 'completing leaves no multipart upload behind');
+  });
+
+  async function uploadsOf(id: string): Promise<string[]> {
+    return (await s3.incompleteUploads()).filter((key) => key.endsWith(id));
+  }
 });
 
 async function startUpload(url: string, name: string): Promise<string> {
@@ -144,7 +225,22 @@ async function startUpload(url: string, name: string): Promise<string> {
   return started.headers.location as string;
 }
 
+function assertUnavailable(answer: RawAnswer): void {
+  assert.equal(answer.status, 503, answer.body);
+  assert.equal(ociError(JSON.parse(answer.body)).code, 'UNAVAILABLE');
+}
+
+async function assertNoBlob(url: string, name: string, digest: string): Promise<void> {
+  await request(url).head(`/v2/${name}/blobs/${digest}`).expect(404);
+  const got = await request(url).get(`/v2/${name}/blobs/${digest}`).expect(404);
+  // NAME_UNKNOWN while nothing at all was pushed to the repository.
+  assert.ok(['BLOB_UNKNOWN', 'NAME_UNKNOWN'].includes(ociError(got.body).code), got.text);
+}
+
 async function assertBlob(url: string, name: string, content: Buffer): Promise<void> {
+  await request(url)
+    .head(`/v2/${name}/blobs/${sha256(content)}`)
+    .expect(200);
   const pulled = await request(url)
     .get(`/v2/${name}/blobs/${sha256(content)}`)
     .buffer(true)
@@ -153,11 +249,17 @@ async function assertBlob(url: string, name: string, content: Buffer): Promise<v
   assert.ok(Buffer.compare(pulled.body as Buffer, content) === 0, 'the blob holds exactly the bytes pushed');
 }
 
+/** A response's status and body text. */
+interface RawAnswer {
+  status: number;
+  body: string;
+}
+
 /** A request whose body the test sends piece by piece; `response` settles with the answer. */
 interface StreamingRequest {
   write(bytes: Buffer): void;
   end(bytes: Buffer): void;
-  response: Promise<{ status: number; body: string }>;
+  response: Promise<RawAnswer>;
 }
 
 function streamingRequest(
@@ -170,7 +272,7 @@ function streamingRequest(
     method,
     headers: { 'Content-Type': 'application/octet-stream', ...headers },
   });
-  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+  const response = new Promise<RawAnswer>((resolve, reject) => {
     let answered = false;
     // Once answered, the server may close the connection while the rest of the body is still
     // being written: that write failing is expected and not the outcome.
