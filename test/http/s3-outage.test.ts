@@ -1,12 +1,15 @@
 /**
- * The S3 store going away mid-push: clients get 503 UNAVAILABLE, nothing half-written becomes
- * visible (no tag at a missing manifest, no session past its acknowledged bytes), and the same
- * push works once the store is back. Runs on s3rver in every suite run.
+ * The S3 store going away mid-push, between requests or while a body streams into it (the
+ * test stops s3rver once a part upload has begun), or failing the CompleteMultipartUpload
+ * that publishes a blob: clients get 503 UNAVAILABLE, nothing half-written becomes visible
+ * (no tag at a missing manifest, no blob, no session past its acknowledged bytes), and the
+ * same push works once the store is back. Runs on s3rver in every suite run. A manifest PUT
+ * whose writes fail one by one: s3-write-faults.test.ts.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { streamingRequest } from '../helpers/http.js';
 import {
   binary,
   imageManifest,
@@ -14,7 +17,6 @@ import {
   OCI_MANIFEST,
   ociError,
   pushBlob,
-  pushImage,
   randomBlob,
   sha256,
 } from '../helpers/oci.js';
@@ -113,7 +115,7 @@ describe('the S3 store stopped mid-push', () => {
     path: string,
     body: Buffer,
     headers: Record<string, string> = {},
-  ): Promise<RawAnswer> {
+  ): Promise<{ status: number; text: string }> {
     const seen = s3.requests.length;
     const sending = streamingRequest(server.url, method, path, {
       ...headers,
@@ -124,7 +126,8 @@ describe('the S3 store stopped mid-push', () => {
     await s3.stop();
     try {
       sending.end(body.subarray(PART_SIZE));
-      return await sending.response;
+      const answer = await sending.response;
+      return { status: answer.status, text: answer.body.toString('utf8') };
     } finally {
       await s3.start();
     }
@@ -205,7 +208,7 @@ describe('the S3 store stopped mid-push', () => {
     });
     try {
       const refused = await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`);
-      assertUnavailable({ status: refused.status, body: refused.text });
+      assertUnavailable(refused);
     } finally {
       undo();
     }
@@ -215,57 +218,6 @@ describe('the S3 store stopped mid-push', () => {
     await assertBlob(server.url, 'outage/complete', blob.content);
     assert.deepEqual(await uploadsOf(id), [], 'completing leaves no multipart upload behind');
   });
-
-  const failingWrites = [
-    { write: 'its manifest', key: /\/_manifests\/revisions\// },
-    {
-      write: 'its tag (its manifest written)',
-      key: /\/_manifests\/tags\/v1$/,
-      written: /\/_manifests\/revisions\//,
-    },
-  ];
-  for (const [i, failing] of failingWrites.entries()) {
-    for (const moved of [false, true]) {
-      const tag = moved ? 'a tag that pointed at another manifest keeps it' : 'a new tag stays unknown';
-      it(`a manifest PUT whose write of ${failing.write} fails is 503, ${tag}, and the retry works`, async () => {
-        const name = `outage/manifest-${i}-${moved ? 'moved' : 'new'}`;
-        const old = moved ? (await pushImage(server.url, name, 'v1')).manifest : undefined;
-        const body = await pushImageBlobs(server.url, name);
-        const seen = s3.requests.length;
-        const undo = s3.inject({
-          operation: 'PutObject',
-          key: failing.key,
-          status: 500,
-          code: 'InternalError',
-          times: 100,
-        });
-        try {
-          const refused = await putManifest(server.url, name, 'v1', body);
-          assertUnavailable({ status: refused.status, body: refused.text });
-        } finally {
-          undo();
-        }
-        const writes = s3.requests.slice(seen).filter((r) => r.operation === 'PutObject');
-        assert.ok(
-          writes.some((r) => failing.key.test(r.key) && r.status === 500),
-          'the fault hit the write meant',
-        );
-        if (failing.written) {
-          const { written } = failing;
-          assert.ok(
-            writes.some((r) => written.test(r.key) && r.status === 200),
-            'the earlier write succeeded',
-          );
-        }
-        await assertManifest(server.url, name, 'v1', old);
-        await assertManifest(server.url, name, sha256(body), body, { mayBeMissing: true });
-        const retried = await putManifest(server.url, name, 'v1', body);
-        assert.equal(retried.status, 201, retried.text);
-        await assertManifest(server.url, name, 'v1', body);
-        await assertManifest(server.url, name, sha256(body), body);
-      });
-    }
-  }
 
   async function uploadsOf(id: string): Promise<string[]> {
     return (await s3.incompleteUploads()).filter((key) => key.endsWith(id));
@@ -277,45 +229,9 @@ async function startUpload(url: string, name: string): Promise<string> {
   return started.headers.location as string;
 }
 
-/** Pushes a fresh config and layer to `name`; resolves with a manifest referencing them. */
-async function pushImageBlobs(url: string, name: string): Promise<Buffer> {
-  const layer = randomBlob(1000);
-  const config = jsonBlob({ architecture: 'amd64', os: 'linux', layer: layer.descriptor.digest });
-  await pushBlob(url, name, layer.content);
-  await pushBlob(url, name, config.content);
-  return imageManifest({ config: config.descriptor, layers: [layer.descriptor] });
-}
-
-function putManifest(url: string, name: string, reference: string, body: Buffer) {
-  return request(url)
-    .put(`/v2/${name}/manifests/${reference}`)
-    .set('Content-Type', OCI_MANIFEST)
-    .send(body.toString('utf8'));
-}
-
-/**
- * Asserts that `reference` answers exactly `expected`, or 404 MANIFEST_UNKNOWN when it is
- * undefined or (with `mayBeMissing`) instead: never an error, never other bytes.
- */
-async function assertManifest(
-  url: string,
-  name: string,
-  reference: string,
-  expected: Buffer | undefined,
-  { mayBeMissing = false } = {},
-): Promise<void> {
-  const got = await request(url).get(`/v2/${name}/manifests/${reference}`).set('Accept', OCI_MANIFEST);
-  if (got.status === 404 && (expected === undefined || mayBeMissing)) {
-    assert.equal(ociError(got.body).code, 'MANIFEST_UNKNOWN');
-    return;
-  }
-  assert.equal(got.status, 200, `${reference}: ${got.text}`);
-  assert.equal(got.text, expected?.toString('utf8'), `${reference} answers the manifest expected`);
-}
-
-function assertUnavailable(answer: RawAnswer): void {
-  assert.equal(answer.status, 503, answer.body);
-  assert.equal(ociError(JSON.parse(answer.body)).code, 'UNAVAILABLE');
+function assertUnavailable(answer: { status: number; text: string }): void {
+  assert.equal(answer.status, 503, answer.text);
+  assert.equal(ociError(JSON.parse(answer.text)).code, 'UNAVAILABLE');
 }
 
 async function assertNoBlob(url: string, name: string, digest: string): Promise<void> {
@@ -335,45 +251,4 @@ async function assertBlob(url: string, name: string, content: Buffer): Promise<v
     .parse(binary)
     .expect(200);
   assert.ok(Buffer.compare(pulled.body as Buffer, content) === 0, 'the blob holds exactly the bytes pushed');
-}
-
-/** A response's status and body text. */
-interface RawAnswer {
-  status: number;
-  body: string;
-}
-
-/** A request whose body the test sends piece by piece; `response` settles with the answer. */
-interface StreamingRequest {
-  write(bytes: Buffer): void;
-  end(bytes: Buffer): void;
-  response: Promise<RawAnswer>;
-}
-
-function streamingRequest(
-  url: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): StreamingRequest {
-  const req = httpRequest(`${url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/octet-stream', ...headers },
-  });
-  const response = new Promise<RawAnswer>((resolve, reject) => {
-    let answered = false;
-    // Once answered, the server may close the connection while the rest of the body is still
-    // being written: that write failing is expected and not the outcome.
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    req.on('response', (res: IncomingMessage) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (data: Buffer) => chunks.push(data));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-  });
-  return { write: (bytes) => req.write(bytes), end: (bytes) => req.end(bytes), response };
 }
