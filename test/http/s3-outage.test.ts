@@ -219,6 +219,25 @@ describe('the S3 store stopped mid-push', () => {
     assert.deepEqual(await uploadsOf(id), [], 'completing leaves no multipart upload behind');
   });
 
+  it('a CompleteMultipartUpload whose answer is lost after S3 completed the upload still publishes the blob', async () => {
+    const blob = randomBlob(6 * MIB);
+    const location = await startUpload(server.url, 'outage/lost-answer');
+    const id = location.split('/').pop() as string;
+    await request(server.url)
+      .patch(location)
+      .set('Content-Range', `0-${blob.content.length - 1}`)
+      .send(blob.content)
+      .expect(202);
+    const seen = s3.requests.length;
+    s3.inject({ operation: 'CompleteMultipartUpload', status: 0, code: '', times: 1, answerLost: true });
+    const completed = await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`);
+    const completions = s3.requests.slice(seen).filter((r) => r.operation === 'CompleteMultipartUpload');
+    assert.ok(completions.length > 1, 'the SDK asked again after the lost answer');
+    assert.equal(completed.status, 201, completed.text);
+    await assertBlob(server.url, 'outage/lost-answer', blob.content);
+    assert.deepEqual(await uploadsOf(id), []);
+  });
+
   async function uploadsOf(id: string): Promise<string[]> {
     return (await s3.incompleteUploads()).filter((key) => key.endsWith(id));
   }
