@@ -140,7 +140,7 @@ async function commit(
     await dropLeftovers(store, record, undefined);
     return;
   }
-  const data = record.uploadId ? await completeData(store, record, head) : await tailData(store, record);
+  const data = record.uploadId ? await completeData(store, record) : await tailData(store, record);
   const replaced = pointerOf((await headObject(store, to))?.metadata);
   await writeHead(store, record, { ...(head as HeadState), committed: true });
   const pointer = { data, size: record.size };
@@ -159,17 +159,15 @@ function checkLive(record: StagedRecord, head: HeadState | undefined): void {
 }
 
 /** Completes the upload and checks the object's size; resolves with its path. */
-async function completeData(
-  store: S3Store,
-  record: StagedRecord,
-  head: HeadState | undefined,
-): Promise<string> {
+async function completeData(store: S3Store, record: StagedRecord): Promise<string> {
   const parts = record.tailPart ? [...record.parts, record.tailPart] : record.parts;
   const completed = await completeUpload(store, record.path, record.uploadId as string, parts);
-  // A commit that stopped after completing is re-run from the same record: the object is there.
-  if (!completed && !head?.committed)
-    throw new Error(`the multipart upload of ${record.path} is gone: it was discarded`);
   const size = (await headObject(store, record.path))?.size;
+  // An upload that is gone was completed when its object is there: by a commit of this record
+  // that stopped after completing and is re-run, or by an attempt whose answer was lost and
+  // that the SDK retried. Only completing makes that object; aborting the upload does not.
+  if (!completed && size === undefined)
+    throw new Error(`the multipart upload of ${record.path} is gone: it was discarded`);
   if (size !== record.size) {
     await deleteObject(store, record.path);
     throw new Error(`committing ${record.path} gave ${size} bytes where the record has ${record.size}`);

@@ -4,7 +4,8 @@
  * conditional write of the state it read, renews the claim while its body streams, and ends
  * it by writing the new state conditionally on its own last write: so of two requests
  * carrying the same range, exactly one is acknowledged. A claim whose holder died runs out
- * after CLAIM_TTL_MS and the next request takes the session over.
+ * after CLAIM_TTL_MS and the next request takes the session over. A claim names the process
+ * that made it: that process takes its own leftover claim over at once (see claimSession).
  *
  * On a store that ignores conditional writes the claim is advisory: two requests racing on
  * one session may both be acknowledged, and the last state written wins. No blob can be
@@ -30,8 +31,8 @@ export interface SessionState {
   hash?: string;
   /** The driver's record of the staged bytes. */
   staged: StagedObject;
-  /** The request writing to the session now, if any. */
-  claim?: { token: string; until: number };
+  /** The request writing to the session now, if any, and the process (`owner`) it reached. */
+  claim?: { token: string; owner?: string; until: number };
 }
 
 /** A session as read: its state and the version of the state object. */
@@ -87,21 +88,27 @@ export async function readSession(driver: StorageDriver, name: RepositoryName, i
  * Claims a session for one request. With `start`, the request's bytes must begin where the
  * session ends. Answers 416 with the session's Range when they do not, or when another request
  * holds the session.
+ *
+ * `owner` names the calling process, which must hold its in-process lock of the session
+ * (locks.ts): a live claim of the same owner is then one whose request has ended without
+ * writing its release (the store failed mid-request), and waiting for it to run out would
+ * only refuse the client's retry. It is taken over like an expired one.
  */
 export async function claimSession(
   driver: StorageDriver,
   name: RepositoryName,
   id: string,
-  start?: number,
+  start: number | undefined,
+  owner: string,
 ): Promise<ClaimedSession> {
   const session = await readSession(driver, name, id);
   checkStart(session.state, start);
-  if (session.state.claim && session.state.claim.until > Date.now()) throw busy(session.state.size);
+  if (heldByAnother(session.state, owner)) throw busy(session.state.size);
   const token = randomBytes(12).toString('base64url');
   const path = uploadPath(name, id);
   const claimedState = (): SessionState => ({
     ...session.state,
-    claim: { token, until: Date.now() + CLAIM_TTL_MS },
+    claim: { token, owner, until: Date.now() + CLAIM_TTL_MS },
   });
   let version: string;
   try {
@@ -143,6 +150,11 @@ export async function claimSession(
     release: () => end(encode(withoutClaim(session.state))).catch(() => {}),
     remove: () => end(undefined),
   };
+}
+
+function heldByAnother(state: SessionState, owner: string): boolean {
+  const claim = state.claim;
+  return claim !== undefined && claim.until > Date.now() && claim.owner !== owner;
 }
 
 function checkStart(state: SessionState, start: number | undefined): void {

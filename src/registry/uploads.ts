@@ -87,6 +87,8 @@ export interface UploadServiceOptions {
 export function createUploadService(options: UploadServiceOptions): UploadService {
   const { driver, blobs, lock } = options;
   const key = (name: RepositoryName, id: string) => `${name}/${id}`;
+  // Names this process's claims, which it makes only while holding `lock` (upload-session.ts).
+  const owner = randomUUID();
   const onTransfer = options.onTransfer ?? (() => {});
 
   /**
@@ -128,7 +130,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     body: Readable,
     range: ChunkRange | undefined,
   ): Promise<AppendResult> {
-    const claimed = await claimSession(driver, name, id, range?.start);
+    const claimed = await claimSession(driver, name, id, range?.start, owner);
     try {
       const hash = (await continuedHash(claimed.state)) ?? oneShotHash(RESUMABLE_ALGORITHM);
       const next = await writeChunk(claimed.state, body, range, hash, claimed.lost);
@@ -147,7 +149,7 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
     body: Readable | undefined,
     range: ChunkRange | undefined,
   ): Promise<CompletedUpload> {
-    const claimed = await claimSession(driver, name, id, body ? range?.start : undefined);
+    const claimed = await claimSession(driver, name, id, body ? range?.start : undefined, owner);
     try {
       let state = claimed.state;
       let hash = algorithmOf(digest) === RESUMABLE_ALGORITHM ? await continuedHash(state) : undefined;

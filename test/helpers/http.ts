@@ -18,28 +18,61 @@ export function sendChunked(
   headers: Record<string, string> = {},
   gapMs = 0,
 ): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/octet-stream', ...headers },
+  const sending = streamingRequest(baseUrl, method, path, headers);
+  const send = async () => {
+    for (const chunk of chunks) {
+      sending.write(chunk);
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+    sending.end();
+  };
+  void send();
+  return sending.response;
+}
+
+/** A request whose body the test sends piece by piece; `response` settles with the answer. */
+export interface StreamingRequest {
+  write(bytes: Buffer): void;
+  end(bytes?: Buffer): void;
+  response: Promise<RawResponse>;
+}
+
+/**
+ * Starts a request whose body the caller writes when it likes (chunked unless `headers` give
+ * a Content-Length). The answer counts once it has arrived: the server may then close the
+ * connection while the rest of the body is still being written, and that write failing is
+ * not the outcome.
+ */
+export function streamingRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): StreamingRequest {
+  const req = request(`${baseUrl}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/octet-stream', ...headers },
+  });
+  const response = new Promise<RawResponse>((resolve, reject) => {
+    let answered = false;
+    req.on('error', (err) => {
+      if (!answered) reject(err);
     });
-    req.on('error', reject);
     req.on('response', (res) => {
+      answered = true;
       const body: Buffer[] = [];
       res.on('data', (chunk: Buffer) => body.push(chunk));
       res.on('end', () =>
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(body) }),
       );
+      res.on('error', reject);
     });
-    const send = async () => {
-      for (const chunk of chunks) {
-        req.write(chunk);
-        if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
-      }
-      req.end();
-    };
-    void send();
   });
+  return {
+    write: (bytes) => req.write(bytes),
+    end: (bytes) => (bytes ? req.end(bytes) : req.end()),
+    response,
+  };
 }
 
 /**

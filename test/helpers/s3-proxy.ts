@@ -3,7 +3,8 @@
  * lets tests watch and disturb the traffic:
  *
  * - every request is recorded by operation name (PutObject, UploadPart, CopyObject, ...);
- * - injected faults answer matching requests with an S3 error instead of forwarding them;
+ * - injected faults answer matching requests with an S3 error instead of forwarding them, or
+ *   forward them and lose the answer (the connection drops once s3rver has done the work);
  * - writes of one key are atomic, as on S3: a key's writes run one at a time and never
  *   overlap its reads, and a PutObject body is forwarded only once it has fully arrived (s3rver
  *   writes straight into the object's file, so an interrupted PUT would leave a torn object);
@@ -37,12 +38,15 @@ export interface InjectedFault {
   status: number;
   code: string;
   times: number;
+  /** Forward the request instead, and drop the connection in place of s3rver's answer. */
+  answerLost?: boolean;
 }
 
 /** The running proxy. */
 export interface S3Proxy {
   readonly requests: ProxiedRequest[];
-  inject(fault: InjectedFault): void;
+  /** Adds a fault; the function returned removes what is left of it. */
+  inject(fault: InjectedFault): () => void;
   /** Listens on `port` (0: a free one) and resolves with the port. */
   listen(port: number): Promise<number>;
   close(): Promise<void>;
@@ -75,7 +79,7 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
       record.status = res.statusCode;
     });
     const fault = takeFault(faults, operation, key);
-    if (fault) {
+    if (fault && !fault.answerLost) {
       await readBody(req);
       return answer(res, fault.status, fault.code);
     }
@@ -96,7 +100,7 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
       if (!body) await readBody(req);
       return answer(res, refusal.status, refusal.code);
     }
-    forward(req, res, body, options.upstreamPort());
+    forward(req, res, body, options.upstreamPort(), fault?.answerLost ?? false);
   }
 
   async function checkConditions(req: http.IncomingMessage, key: string) {
@@ -141,7 +145,13 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
 
   return {
     requests,
-    inject: (fault) => faults.push({ ...fault }),
+    inject(fault) {
+      const added = { ...fault };
+      faults.push(added);
+      return () => {
+        added.times = 0;
+      };
+    },
     listen: (port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -207,6 +217,7 @@ function forward(
   res: http.ServerResponse,
   body: Buffer | undefined,
   port: number,
+  answerLost: boolean,
 ): void {
   const upstream = http.request({
     host: '127.0.0.1',
@@ -216,6 +227,10 @@ function forward(
     headers: req.headers,
   });
   upstream.on('response', (response) => {
+    if (answerLost) {
+      response.resume().on('end', () => res.destroy());
+      return;
+    }
     res.writeHead(response.statusCode ?? 502, response.headers);
     response.pipe(res);
   });

@@ -28,8 +28,8 @@ export interface S3TestServer {
   readonly secretKey: string;
   /** Every request the proxy saw, in order. */
   readonly requests: ProxiedRequest[];
-  /** Makes matching requests fail; see InjectedFault. */
-  inject(fault: InjectedFault): void;
+  /** Makes matching requests fail (see InjectedFault); the function returned stops that. */
+  inject(fault: InjectedFault): () => void;
   /** The `storage` section of a Berth config document using this endpoint. */
   storageConfig(rootdirectory?: string): Record<string, unknown>;
   /** The BERTH_STORAGE_* variables for a Berth process using this endpoint. */
