@@ -192,14 +192,7 @@ describe('the S3 store stopped mid-push', () => {
   });
 
   it('a failed CompleteMultipartUpload when a chunked upload is completed is 503, no blob is visible, and the PUT again works', async () => {
-    const blob = randomBlob(6 * MIB);
-    const location = await startUpload(server.url, 'outage/complete');
-    const id = location.split('/').pop() as string;
-    await request(server.url)
-      .patch(location)
-      .set('Content-Range', `0-${blob.content.length - 1}`)
-      .send(blob.content)
-      .expect(202);
+    const { blob, location, id } = await patchedSession('outage/complete');
     const undo = s3.inject({
       operation: 'CompleteMultipartUpload',
       status: 500,
@@ -220,14 +213,7 @@ describe('the S3 store stopped mid-push', () => {
   });
 
   it('a CompleteMultipartUpload whose answer is lost after S3 completed the upload still publishes the blob', async () => {
-    const blob = randomBlob(6 * MIB);
-    const location = await startUpload(server.url, 'outage/lost-answer');
-    const id = location.split('/').pop() as string;
-    await request(server.url)
-      .patch(location)
-      .set('Content-Range', `0-${blob.content.length - 1}`)
-      .send(blob.content)
-      .expect(202);
+    const { blob, location, id } = await patchedSession('outage/lost-answer');
     const seen = s3.requests.length;
     s3.inject({ operation: 'CompleteMultipartUpload', status: 0, code: '', times: 1, answerLost: true });
     const completed = await request(server.url).put(`${location}?digest=${blob.descriptor.digest}`);
@@ -237,6 +223,18 @@ describe('the S3 store stopped mid-push', () => {
     await assertBlob(server.url, 'outage/lost-answer', blob.content);
     assert.deepEqual(await uploadsOf(id), []);
   });
+
+  /** A session holding one acknowledged 6 MiB chunk, so its bytes are in a multipart upload. */
+  async function patchedSession(name: string) {
+    const blob = randomBlob(6 * MIB);
+    const location = await startUpload(server.url, name);
+    await request(server.url)
+      .patch(location)
+      .set('Content-Range', `0-${blob.content.length - 1}`)
+      .send(blob.content)
+      .expect(202);
+    return { blob, location, id: location.split('/').pop() as string };
+  }
 
   async function uploadsOf(id: string): Promise<string[]> {
     return (await s3.incompleteUploads()).filter((key) => key.endsWith(id));
