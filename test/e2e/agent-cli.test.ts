@@ -198,7 +198,8 @@ repositories:
     ids.push(web.stdout.trim());
     let body = '';
     await waitFor(async () => {
-      body = await fetch(`http://127.0.0.1:${port}/index.html`)
+      // Bounded: a connection the proxy took before httpd listened must not hang the test.
+      body = await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) })
         .then((res) => res.text())
         .catch(() => '');
       return body === 'served\n';
