@@ -6,6 +6,7 @@
 import { PolicyError } from '../auth/policy-error.js';
 import { isUnavailable } from '../blobstore/driver.js';
 import { ConfigError } from '../config/load.js';
+import { hasErrorCode, systemErrorReason } from '../fs/system-error.js';
 import { CliError } from './io.js';
 
 /** An expected failure: the line after `berth: ` and the exit code. */
@@ -21,5 +22,10 @@ export function expectedFailure(error: unknown): ExpectedFailure | undefined {
     return { message: error.message, exitCode: 2 };
   // The store answered the start-up probe and then failed after retries: an outage, not a bug.
   if (isUnavailable(error)) return { message: `storage unavailable: ${error.message}`, exitCode: 1 };
+  // A file Berth may not touch (a store once written by another user): the machine's setup.
+  if (hasErrorCode(error, 'EACCES') || hasErrorCode(error, 'EPERM')) {
+    const path = (error as NodeJS.ErrnoException).path;
+    return { message: `${path ?? 'a file'}: ${systemErrorReason(error)}`, exitCode: 2 };
+  }
   return undefined;
 }

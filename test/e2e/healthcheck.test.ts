@@ -1,6 +1,6 @@
 /** `berth healthcheck`, the container HEALTHCHECK, against a real `berth serve` process. */
 import assert from 'node:assert/strict';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeDir, tempDir } from '../helpers/tmp.js';
@@ -38,11 +38,17 @@ describe('berth healthcheck', () => {
   });
 
   it('exits 1 when the server answers /readyz with 503 (its storage is gone)', async () => {
-    const broken = await startBerthProcess();
+    // The root is a symlink, swapped in one rename for one to a file: a server writing its
+    // maintenance leases at that moment cannot make the root a directory again (mkdir -p can
+    // when the root is moved away and something else is put there in a second step).
+    const data = await tempDir('berth-broken-');
+    const root = `${data}-root`;
+    await symlink(data, root);
+    const broken = await startBerthProcess({ root });
     try {
-      // Moved away in one step: the server may be writing its maintenance leases in there.
-      await rename(broken.root, `${broken.root}-gone`);
-      await writeFile(broken.root, 'not a directory');
+      await writeFile(`${data}-file`, 'not a directory');
+      await symlink(`${data}-file`, `${root}-next`);
+      await rename(`${root}-next`, root);
       const result = await run(BERTH_BIN, ['healthcheck'], {
         env: { ...CLI_ENV, BERTH_HTTP_ADDR: broken.host },
       });
@@ -50,8 +56,9 @@ describe('berth healthcheck', () => {
       assert.equal(result.stderr, `${broken.url}/readyz: answered 503\n`);
     } finally {
       await broken.stop();
-      await rm(broken.root, { force: true, recursive: true });
-      await removeDir(`${broken.root}-gone`);
+      await rm(root, { force: true });
+      await rm(`${data}-file`, { force: true });
+      await removeDir(data);
     }
   });
 

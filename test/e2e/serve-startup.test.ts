@@ -129,10 +129,27 @@ describe('berth serve start-up failures', () => {
     assertOneLine(create, 2, new RegExp(`: cannot create ${inside}: permission denied\\n$`));
   });
 
+  it('a store with a directory Berth may not read (written by another user): exit 2, naming the path', async () => {
+    const data = join(dir, 'mixed-data');
+    await mkdir(join(data, 'migrations'), { recursive: true, mode: 0o700 });
+    await chown(data, NOBODY, NOBODY);
+    const exit = await serve(env({ BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY: data }), dir, NOBODY);
+    assertOneLine(exit, 2, new RegExp(`^berth: ${data}/migrations/\\S+: permission denied\\n$`));
+  });
+
   it('a policy file Berth may not read, or that is missing: exit 2, naming the key and the file', async () => {
     const policy = join(dir, 'policy.yml');
     await writeFile(policy, 'users: {}\n', { mode: 0o600 });
-    const auth = { BERTH_AUTH_MODE: 'basic', BERTH_AUTH_POLICY: policy };
+    // A root of its own: the tests above ran Berth as root on `writable`, whose directories
+    // (mode 0700) nobody may read.
+    const data = join(dir, 'policy-data');
+    await mkdir(data);
+    await chown(data, NOBODY, NOBODY);
+    const auth = {
+      BERTH_AUTH_MODE: 'basic',
+      BERTH_AUTH_POLICY: policy,
+      BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY: data,
+    };
     const unreadable = await serve(env(auth), dir, NOBODY);
     assertOneLine(
       unreadable,
