@@ -5,7 +5,6 @@
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { sha256Digest } from './data.js';
 import { OCI_MANIFEST } from './oci.js';
 import { openConnection, type RawConnection, type RawResponse, responseHeader } from './raw-http.js';
@@ -136,21 +135,21 @@ function countError(counters: SoakCounters, error: Error): void {
 }
 
 /**
- * Runs push-and-read-back cycles on its own connection to `port` until `deadline`
- * (performance.now() milliseconds), tags `<prefix>-<n>`. A wrong answer ends its cycle and
- * counts as one error; a failed connection counts as one and is replaced. Throws only when a
- * new connection cannot be opened (the server is gone).
+ * Runs push-and-read-back cycles on its own connection to `port` while `keepGoing()`, under
+ * tags `<prefix>-<n>`. A wrong answer ends its cycle and counts as one error; a failed
+ * connection counts as one and is replaced. Throws only when a new connection cannot be
+ * opened (the server is gone).
  */
 export async function runSoakClient(
   port: number,
   repo: RepoTarget,
   tagPrefix: string,
-  deadline: number,
+  keepGoing: () => boolean,
   counters: SoakCounters,
 ): Promise<void> {
   let conn = counting(await openConnection(port), counters);
   try {
-    for (let cycle = 0; performance.now() < deadline; cycle++) {
+    for (let cycle = 0; keepGoing(); cycle++) {
       try {
         await pushAndReadBack(conn, repo, `${tagPrefix}-${cycle}`, counters);
       } catch (error) {

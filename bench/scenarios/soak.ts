@@ -19,8 +19,9 @@ const repositoryName = (client: number) => `soak/client-${String(client).padStar
 const REPOSITORIES = Array.from({ length: CLIENTS }, (_, client) => repositoryName(client));
 
 function progressLine(sample: ProgressSample): string {
-  const minutes = Math.floor(sample.elapsedSeconds / 60);
-  const seconds = String(Math.round(sample.elapsedSeconds % 60)).padStart(2, '0');
+  const whole = Math.round(sample.elapsedSeconds);
+  const minutes = Math.floor(whole / 60);
+  const seconds = String(whole % 60).padStart(2, '0');
   return (
     `  ${minutes}:${seconds}  RSS ${sample.rssMiB.toFixed(1)} MiB, ${sample.requests} requests, ` +
     `${sample.errors} errors, ${sample.manifests} manifests stored`
@@ -81,7 +82,13 @@ async function runSoak(
   };
   const clients = Promise.all(
     Array.from({ length: CLIENTS }, (_, client) =>
-      runSoakClient(port, repository(client), `t${Date.now().toString(36)}`, deadline, counters),
+      runSoakClient(
+        port,
+        repository(client),
+        `t${Date.now().toString(36)}`,
+        () => performance.now() < deadline,
+        counters,
+      ),
     ),
   );
   await sampleUntil(clients, take, started, deadline);
