@@ -8,8 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { judgeLevelOff, type LevelOffVerdict } from '../level-off.js';
 import { processTreeRssMiB } from '../process-rss.js';
+import { readHeapSplit } from '../server-memory.js';
 import { runSoakClient, type SoakCounters, soakCounters } from '../soak-client.js';
-import type { ProgressSample, Scenario } from './types.js';
+import type { ProgressSample, Scenario, ScenarioContext } from './types.js';
 
 const CLIENTS = 32;
 const SAMPLE_EVERY_MS = 30_000;
@@ -22,9 +23,13 @@ function progressLine(sample: ProgressSample): string {
   const whole = Math.round(sample.elapsedSeconds);
   const minutes = Math.floor(whole / 60);
   const seconds = String(whole % 60).padStart(2, '0');
+  const split =
+    sample.heapUsedMiB === undefined || sample.externalMiB === undefined
+      ? ''
+      : ` (heap used ${sample.heapUsedMiB.toFixed(1)} MiB, external ${sample.externalMiB.toFixed(1)} MiB)`;
   return (
     `  ${minutes}:${seconds}  RSS ${sample.rssMiB.toFixed(1)} MiB, ${sample.requests} requests, ` +
-    `${sample.errors} errors, ${sample.manifests} manifests stored`
+    `${sample.errors} errors, ${sample.manifests} manifests stored${split}`
   );
 }
 
@@ -40,7 +45,7 @@ function describeVerdict(verdict: LevelOffVerdict): string {
 /** Reads the server now, every SAMPLE_EVERY_MS until `done` settles, and once more after. */
 async function sampleUntil(
   done: Promise<unknown>,
-  take: () => void,
+  take: () => Promise<void>,
   started: number,
   deadline: number,
 ): Promise<void> {
@@ -48,43 +53,40 @@ async function sampleUntil(
     () => true,
     () => true,
   );
-  take();
+  await take();
   for (let next = started + SAMPLE_EVERY_MS; next < deadline; next += SAMPLE_EVERY_MS) {
     if (await Promise.race([settled, sleep(Math.max(0, next - performance.now()), false)])) break;
-    take();
+    await take();
   }
   await settled;
-  take();
+  await take();
 }
 
 /** Runs the clients and the sampler; resolves with the series and the final totals. */
 async function runSoak(
-  port: number,
-  serverPid: number,
-  soakMs: number,
-  repository: (client: number) => Parameters<typeof runSoakClient>[1],
-  log: (message: string) => void,
+  ctx: ScenarioContext,
 ): Promise<{ series: ProgressSample[]; counters: SoakCounters; elapsedMs: number }> {
   const counters = soakCounters();
   const series: ProgressSample[] = [];
   const started = performance.now();
-  const deadline = started + soakMs;
-  const take = () => {
-    const sample = {
+  const deadline = started + ctx.soakMs;
+  const take = async () => {
+    const sample: ProgressSample = {
       elapsedSeconds: (performance.now() - started) / 1000,
-      rssMiB: processTreeRssMiB(serverPid),
+      rssMiB: processTreeRssMiB(ctx.serverPid),
       requests: counters.requests,
       errors: counters.errors,
       manifests: counters.manifests,
+      ...(await readHeapSplit(ctx.host)),
     };
     series.push(sample);
-    log(progressLine(sample));
+    ctx.log(progressLine(sample));
   };
   const clients = Promise.all(
     Array.from({ length: CLIENTS }, (_, client) =>
       runSoakClient(
-        port,
-        repository(client),
+        ctx.port,
+        ctx.repository(repositoryName(client)),
         `t${Date.now().toString(36)}`,
         () => performance.now() < deadline,
         counters,
@@ -106,13 +108,7 @@ export const soak: Scenario = {
   repositories: REPOSITORIES,
   longRunning: true,
   async run(ctx) {
-    const { series, counters, elapsedMs } = await runSoak(
-      ctx.port,
-      ctx.serverPid,
-      ctx.soakMs,
-      (client) => ctx.repository(repositoryName(client)),
-      ctx.log,
-    );
+    const { series, counters, elapsedMs } = await runSoak(ctx);
     const verdict = judgeLevelOff(series, LIMITS);
     const verdictText = describeVerdict(verdict);
     ctx.log(`  RSS series (MiB): ${series.map((s) => s.rssMiB.toFixed(1)).join(', ')}`);

@@ -66,6 +66,9 @@ export interface ProgressSample {
   requests: number;
   errors: number;
   manifests: number;
+  /** The V8 heap in use and the memory outside it, as the server reports them. */
+  heapUsedMiB?: number;
+  externalMiB?: number;
 }
 
 /** A reported metric: how to label it and what Berth should achieve against distribution. */

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { judgeLevelOff, type RssPoint } from '../../bench/level-off.js';
 import { parseOptions, UsageError } from '../../bench/options.js';
 import { processTree, processTreeRssMiB } from '../../bench/process-rss.js';
+import { heapSplit } from '../../bench/server-memory.js';
 
 const LIMITS = { toleranceMiB: 5, limitMiB: 200 };
 
@@ -111,5 +112,19 @@ describe('soak: options', () => {
     assert.equal(named.soakMinutes, 10);
     assert.equal(parseOptions(['--only', 'soak', '--soak-minutes', '0.5']).soakMinutes, 0.5);
     assert.throws(() => parseOptions(['--soak-minutes', '0']), UsageError);
+  });
+});
+
+describe("soak: the server's heap split", () => {
+  it('reads heap used and external memory from the metrics text', () => {
+    const metrics = [
+      '# HELP berth_nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.',
+      '# TYPE berth_nodejs_heap_size_used_bytes gauge',
+      'berth_nodejs_heap_size_used_bytes 41943040',
+      'berth_nodejs_heap_space_size_used_bytes{space="old"} 1',
+      'berth_nodejs_external_memory_bytes 3145728',
+    ].join('\n');
+    assert.deepEqual(heapSplit(metrics), { heapUsedMiB: 40, externalMiB: 3 });
+    assert.equal(heapSplit('berth_nodejs_heap_size_used_bytes 1'), undefined);
   });
 });
