@@ -1,8 +1,9 @@
 /**
  * Scenario: the soak. 32 clients each push a small image under a fresh tag and read it back,
  * in a loop, for `--soak-minutes` (default 10), so the store and the server's caches keep
- * growing. Every 30 s it reads the RSS of the server's process tree and prints a progress
- * line; the result is the RSS series and whether it levelled off below 200 MiB (issue 9).
+ * growing. Every 30 s it reads the RSS of the server's process tree (and the heap split the
+ * server reports) and prints a progress line; the result is the series and whether RSS
+ * levelled off below 200 MiB (issue 9).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
