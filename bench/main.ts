@@ -36,6 +36,7 @@ async function benchmark(options: BenchOptions): Promise<void> {
     concurrency: options.concurrency,
     warmupMs: options.warmupSeconds * 1000,
     durationMs: options.durationSeconds * 1000,
+    soakMs: options.soakMinutes * 60_000,
   };
 
   log('preparing payloads and digests');

@@ -19,6 +19,8 @@ export interface BenchOptions {
   concurrency: number;
   /** Blob size of the bulk scenarios, in MiB. */
   sizeMiB: number;
+  /** Length of the soak, in minutes. */
+  soakMinutes: number;
   /** Print JSON only. */
   json: boolean;
   /** Measure the client against a trivial HTTP server instead of benchmarking registries. */
@@ -32,6 +34,8 @@ const authOnly = SCENARIOS.filter((s) => s.needsAuth).map((s) => s.key);
 const dockerOnly = SCENARIOS.filter((s) => s.needsDocker).map((s) => s.key);
 /** Scenarios that seed Berth's store first, which takes a while: they run only when named. */
 const seedingOnly = SCENARIOS.filter((s) => s.seedsStore).map((s) => s.key);
+/** Scenarios that run for minutes: they run only when named. */
+const longOnly = SCENARIOS.filter((s) => s.longRunning).map((s) => s.key);
 
 /** Usage text for --help and option errors. */
 export const USAGE = `usage: npm run bench -- [options]
@@ -42,11 +46,13 @@ export const USAGE = `usage: npm run bench -- [options]
   --only <key>[,<key>]   run a subset: ${METRICS.map((m) => m.key).join(', ')}
                          (${authOnly.join(', ')} only with --auth token; ${dockerOnly.join(', ')}
                          only when named, it needs a running dockerd; ${seedingOnly.join(', ')}
-                         only when named, it seeds the store first, and on Berth only)
+                         only when named, it seeds the store first, and on Berth only;
+                         ${longOnly.join(', ')} only when named, it runs for minutes)
   --duration <seconds>   measured time of manifest-get, blob-head and token (default 5)
   --warmup <seconds>     unmeasured warm-up before them (default 1)
   --concurrency <n>      connections for manifest-get, blob-head and token (default 32)
   --size-mib <n>         blob size of the push and pull scenarios (default 256)
+  --soak-minutes <n>     length of the soak (default 10)
   --json                 print the results as JSON only
   --client-check         measure the load generator against a trivial HTTP server
   --help                 this text
@@ -88,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     (key) =>
       !dockerOnly.includes(key) &&
       !seedingOnly.includes(key) &&
+      !longOnly.includes(key) &&
       (auth === 'token' || !authOnly.includes(key)),
   );
   if (values.only !== undefined) {
@@ -114,6 +121,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     warmupSeconds: values.warmup === '0' ? 0 : positive('warmup', values.warmup, 1, false),
     concurrency: positive('concurrency', values.concurrency, 32, true),
     sizeMiB: positive('size-mib', values['size-mib'], 256, true),
+    soakMinutes: positive('soak-minutes', values['soak-minutes'], 10, false),
     json: values.json === true,
     clientCheck: values['client-check'] === true,
     help: values.help === true,
@@ -133,6 +141,7 @@ function parse(argv: string[]) {
       warmup: { type: 'string' },
       concurrency: { type: 'string' },
       'size-mib': { type: 'string' },
+      'soak-minutes': { type: 'string' },
       json: { type: 'boolean' },
       'client-check': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -27,7 +27,7 @@ export interface ServerReport {
 /** Run settings shared by all scenarios. */
 export type RunSettings = Omit<
   ScenarioContext,
-  'port' | 'host' | 'log' | 'auth' | 'repository' | 'openStore'
+  'port' | 'host' | 'log' | 'auth' | 'repository' | 'openStore' | 'serverPid'
 >;
 
 /**
@@ -84,6 +84,7 @@ export async function benchmarkServer(
     ...settings,
     port: server.port,
     host: server.host,
+    serverPid: server.child.pid,
     auth: server.auth,
     repository: repos.target,
     openStore: server.openStore,

@@ -8,6 +8,7 @@ import { manifestPut } from './manifest-put.js';
 import { monolithicPush } from './monolithic-push.js';
 import { pull } from './pull.js';
 import { smallBlobPush } from './small-blob-push.js';
+import { soak } from './soak.js';
 import { tokenIssue } from './token-issue.js';
 import type { MetricSpec, Scenario } from './types.js';
 
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   tokenIssue,
   dockerPushPull,
   listings,
+  soak,
 ];
 
 /** Peak RSS of the server over the whole run, read from /proc just before it stops. */

@@ -15,6 +15,10 @@ export interface ScenarioContext {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** Length of the soak, in milliseconds. */
+  soakMs: number;
+  /** Process id of the server under test (its workers are its children). */
+  serverPid: number;
   /** The accounts of the server's policy when it runs with token auth; undefined without auth. */
   auth: BenchAuth | undefined;
   /**
@@ -48,6 +52,23 @@ export interface Measurement {
   samples?: number[];
   latency?: LatencySummary;
   parts?: MeasurementPart[];
+  /** Readings taken during a long-running scenario, in time order. */
+  series?: ProgressSample[];
+  /** A long-running scenario's judgement of its series, in words. */
+  verdict?: string;
+}
+
+/** One reading of the server and the load during a long-running scenario. */
+export interface ProgressSample {
+  elapsedSeconds: number;
+  /** RSS of the server's whole process tree. */
+  rssMiB: number;
+  requests: number;
+  errors: number;
+  manifests: number;
+  /** The V8 heap in use and the memory outside it, as the server reports them. */
+  heapUsedMiB?: number;
+  externalMiB?: number;
 }
 
 /** A reported metric: how to label it and what Berth should achieve against distribution. */
@@ -76,6 +97,8 @@ export interface Scenario extends MetricSpec {
    * by `--only`, and against Berth only.
    */
   seedsStore?: boolean;
+  /** Runs for many minutes: only run when asked for by `--only`. */
+  longRunning?: boolean;
   /** Generates payloads and their digests up front, before any server runs. */
   prepare?(bulkBytes: number): void;
   run(ctx: ScenarioContext): Promise<Measurement>;
