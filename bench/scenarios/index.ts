@@ -6,6 +6,7 @@ import { listings } from './listings.js';
 import { manifestGet } from './manifest-get.js';
 import { manifestPut } from './manifest-put.js';
 import { monolithicPush } from './monolithic-push.js';
+import { publish } from './publish.js';
 import { pull } from './pull.js';
 import { smallBlobPush } from './small-blob-push.js';
 import { tokenIssue } from './token-issue.js';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   tokenIssue,
   dockerPushPull,
   listings,
+  publish,
 ];
 
 /** Peak RSS of the server over the whole run, read from /proc just before it stops. */
