@@ -46,9 +46,26 @@ export function peakRssMiB(pid: number): number {
   return Number(match[1]) / 1024;
 }
 
+/**
+ * `read` of every process of the tree of `pid`; a descendant that exits before it is read is
+ * left out, while a failure on `pid` itself is thrown.
+ */
+function eachInTree<T>(pid: number, read: (member: number) => T): T[] {
+  const [, ...descendants] = processTree(pid);
+  const results = [read(pid)];
+  for (const member of descendants) {
+    try {
+      results.push(read(member));
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return results;
+}
+
 /** VmHWM of `pid` and of every descendant. */
 export function treePeakRss(pid: number): ProcessPeak[] {
-  return processTree(pid).map((member) => ({ pid: member, peakMiB: peakRssMiB(member) }));
+  return eachInTree(pid, (member) => ({ pid: member, peakMiB: peakRssMiB(member) }));
 }
 
 /**
@@ -56,7 +73,7 @@ export function treePeakRss(pid: number): ProcessPeak[] {
  * later `treePeakRss` shows the peak since now rather than since the process started.
  */
 export function resetTreePeakRss(pid: number): void {
-  for (const member of processTree(pid)) writeFileSync(`/proc/${member}/clear_refs`, '5');
+  eachInTree(pid, (member) => writeFileSync(`/proc/${member}/clear_refs`, '5'));
 }
 
 /** CPU time (user + system) process `pid` has used so far, in seconds (USER_HZ is 100 on Linux). */
@@ -65,15 +82,7 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU time of `pid` and of its living descendants, in seconds. */
+/** CPU time of `pid` and of its descendants, in seconds. */
 export function treeCpuSeconds(pid: number): number {
-  let total = 0;
-  for (const member of processTree(pid)) {
-    try {
-      total += cpuSeconds(member);
-    } catch {
-      // exited between the listing and the read
-    }
-  }
-  return total;
+  return eachInTree(pid, cpuSeconds).reduce((sum, seconds) => sum + seconds, 0);
 }
