@@ -30,7 +30,7 @@ export interface BerthSetup {
   workers: number;
 }
 
-/** How `setup` differs from a plain run, for log lines and table headers: `['s3', 'token auth', '2 workers']`. */
+/** How Berth runs, for log lines and table headers: `['s3', 'token auth', '2 workers']`. */
 export function describeSetup(setup: BerthSetup): string[] {
   return [
     setup.storage,
@@ -112,6 +112,53 @@ function distributionConfig(rootDirectory: string, port: number): string {
   ].join('\n');
 }
 
+/** A server process just spawned, and what was started for it. */
+interface Spawned {
+  child: ChildHandle;
+  auth: BenchAuth | undefined;
+  /** The environment Berth got, to open its store with; undefined for distribution. */
+  berthEnv: NodeJS.ProcessEnv | undefined;
+  /** Berth's storage, stopped after Berth; undefined for distribution. */
+  storage: BenchStorage | undefined;
+}
+
+async function spawnBerth(
+  projectRoot: string,
+  workDir: string,
+  port: number,
+  setup: BerthSetup,
+  log: (message: string) => void,
+): Promise<Spawned> {
+  const tokenAuth = setup.auth === 'token' ? await prepareTokenAuth(workDir, log) : undefined;
+  const storage = await startStorage(setup.storage, workDir);
+  const berthEnv = {
+    ...cleanEnv('BERTH_'),
+    ...storage.env,
+    BERTH_HTTP_ADDR: `127.0.0.1:${port}`,
+    BERTH_HTTP_WORKERS: String(setup.workers),
+    BERTH_STORAGE_CACHE_BLOBDESCRIPTOR: 'inmemory',
+    BERTH_STORAGE_DELETE_ENABLED: 'true',
+    BERTH_LOG_ACCESSLOG_DISABLED: 'true',
+    BERTH_LOG_LEVEL: 'warn',
+    BERTH_HTTP_DRAINTIMEOUT: '5s',
+    ...tokenAuth?.env,
+  };
+  try {
+    const child = spawnChild(join(projectRoot, 'bin', 'berth'), ['serve'], projectRoot, berthEnv);
+    return { child, auth: tokenAuth?.auth, berthEnv, storage };
+  } catch (error) {
+    await storage.stop();
+    throw error;
+  }
+}
+
+async function spawnDistribution(workDir: string, port: number): Promise<Spawned> {
+  const configFile = join(workDir, 'config.yml');
+  await writeFile(configFile, distributionConfig(join(workDir, 'data'), port));
+  const child = spawnChild(DISTRIBUTION_BINARY, ['serve', configFile], workDir, cleanEnv('REGISTRY_'));
+  return { child, auth: undefined, berthEnv: undefined, storage: undefined };
+}
+
 /**
  * Starts `kind` and resolves once GET /v2/ answers (200, or 401 with token auth, which also
  * shows auth is on). `projectRoot` holds bin/berth; `setup` applies to Berth only.
@@ -123,66 +170,42 @@ export async function startServer(
   log: (message: string) => void,
 ): Promise<ServerUnderTest> {
   const workDir = await mkdtemp(join(tmpdir(), `berth-bench-${kind}-`));
+  const removeWorkDir = () => rm(workDir, { recursive: true, force: true });
+  let spawned: Spawned;
   const port = await freePort();
-  let child: ChildHandle | undefined;
-  let storage: BenchStorage | undefined;
-  let berthEnv: NodeJS.ProcessEnv | undefined;
-  let auth: BenchAuth | undefined;
-  const removeAll = async () => {
-    await child?.stop();
-    await storage?.stop();
-    await rm(workDir, { recursive: true, force: true });
-  };
   try {
-    if (kind === 'berth') {
-      const tokenAuth = setup.auth === 'token' ? await prepareTokenAuth(workDir, log) : undefined;
-      auth = tokenAuth?.auth;
-      storage = await startStorage(setup.storage, workDir);
-      berthEnv = {
-        ...cleanEnv('BERTH_'),
-        ...storage.env,
-        BERTH_HTTP_ADDR: `127.0.0.1:${port}`,
-        BERTH_HTTP_WORKERS: String(setup.workers),
-        BERTH_STORAGE_CACHE_BLOBDESCRIPTOR: 'inmemory',
-        BERTH_STORAGE_DELETE_ENABLED: 'true',
-        BERTH_LOG_ACCESSLOG_DISABLED: 'true',
-        BERTH_LOG_LEVEL: 'warn',
-        BERTH_HTTP_DRAINTIMEOUT: '5s',
-        ...tokenAuth?.env,
-      };
-      child = spawnChild(join(projectRoot, 'bin', 'berth'), ['serve'], projectRoot, berthEnv);
-    } else {
-      const configFile = join(workDir, 'config.yml');
-      await writeFile(configFile, distributionConfig(join(workDir, 'data'), port));
-      child = spawnChild(DISTRIBUTION_BINARY, ['serve', configFile], workDir, cleanEnv('REGISTRY_'));
-    }
+    spawned =
+      kind === 'berth'
+        ? await spawnBerth(projectRoot, workDir, port, setup, log)
+        : await spawnDistribution(workDir, port);
   } catch (error) {
-    await removeAll();
+    await removeWorkDir();
     throw error;
   }
-  const started = child;
-  const host = `127.0.0.1:${port}`;
+  const { child, auth, berthEnv, storage } = spawned;
   const server: ServerUnderTest = {
     kind,
     port,
-    host,
-    child: started,
+    host: `127.0.0.1:${port}`,
+    child,
     auth,
     openStore: berthEnv ? () => openStore(berthEnv) : undefined,
     async stop() {
       running.delete(server);
       let peaks: ProcessPeak[] = [];
       try {
-        if (started.exitStatus() === undefined) peaks = treePeakRss(started.pid);
+        if (child.exitStatus() === undefined) peaks = treePeakRss(child.pid);
       } finally {
-        await removeAll();
+        await child.stop();
+        await storage?.stop();
+        await removeWorkDir();
       }
       return peaks;
     },
   };
   running.add(server);
   try {
-    await waitUntilReady(started, port, '/v2/', kind, auth ? 401 : 200);
+    await waitUntilReady(child, port, '/v2/', kind, auth ? 401 : 200);
   } catch (error) {
     await server.stop();
     throw error;
