@@ -1,9 +1,8 @@
 /**
  * Child processes under test: spawn with captured output, stop gracefully (SIGTERM, then
- * SIGKILL), read peak RSS from /proc, and make sure none outlives the harness.
+ * SIGKILL), and make sure none outlives the harness.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 /** A spawned child process. */
 export interface ChildHandle {
@@ -19,14 +18,19 @@ export interface ChildHandle {
 const OUTPUT_LIMIT = 16 * 1024;
 const live = new Set<ChildProcess>();
 
-/** Spawns `command` with `args`; its output is kept (tail only) for error messages. */
+/**
+ * Spawns `command` with `args`; its output is kept (tail only) for error messages. With
+ * `stdin: 'pipe'` the child's stdin stays open while the harness lives, so a child that cleans
+ * up after itself can tell when the harness died without stopping it.
+ */
 export function spawnChild(
   command: string,
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): ChildHandle {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env, stdio: [stdin, 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   live.add(child);
   let output = '';
@@ -63,25 +67,10 @@ export function spawnChild(
   };
 }
 
-/** Peak resident set size (VmHWM) of process `pid` in MiB. */
-export function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
-  if (!match) throw new Error(`no VmHWM line in /proc/${pid}/status`);
-  return Number(match[1]) / 1024;
-}
-
 /** Kills every child still running (SIGKILL); safe to call from an 'exit' handler. */
 export function killAllChildren(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
-}
-
-/** CPU time (user + system) process `pid` has used so far, in seconds (USER_HZ is 100 on Linux). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Flushes dirty pages to disk, so writeback left by one scenario does not slow the next. */

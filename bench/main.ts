@@ -11,7 +11,7 @@ import { compare, renderComparison } from './report.js';
 import { buildResults, saveResults } from './results.js';
 import { benchmarkServer, type RunSettings, type ServerReport } from './run.js';
 import { PEAK_RSS, SCENARIOS } from './scenarios/index.js';
-import { DISTRIBUTION_BINARY, distributionAvailable, stopAllServers } from './servers.js';
+import { type BerthSetup, DISTRIBUTION_BINARY, distributionAvailable, stopAllServers } from './servers.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -31,8 +31,11 @@ async function benchmark(options: BenchOptions): Promise<void> {
   const scenarios = SCENARIOS.filter((scenario) => options.only.includes(scenario.key));
   const withPeakRss = options.only.includes(PEAK_RSS.key);
   const bulkBytes = options.sizeMiB * 1024 * 1024;
+  const publishBytes = options.publishMiB * 1024 * 1024;
+  const setup: BerthSetup = { auth: options.auth, storage: options.storage, workers: options.workers };
   const settings: RunSettings = {
     bulkBytes,
+    publishBytes,
     concurrency: options.concurrency,
     warmupMs: options.warmupSeconds * 1000,
     durationMs: options.durationSeconds * 1000,
@@ -40,14 +43,12 @@ async function benchmark(options: BenchOptions): Promise<void> {
   };
 
   log('preparing payloads and digests');
-  for (const scenario of scenarios) scenario.prepare?.(bulkBytes);
+  for (const scenario of scenarios) scenario.prepare?.(bulkBytes, publishBytes);
 
   const reports: ServerReport[] = [];
   const kinds = compared ? (['berth', 'distribution'] as const) : (['berth'] as const);
   for (const kind of kinds) {
-    reports.push(
-      await benchmarkServer(kind, options.auth, scenarios, withPeakRss, settings, projectRoot, log),
-    );
+    reports.push(await benchmarkServer(kind, setup, scenarios, withPeakRss, settings, projectRoot, log));
   }
   for (const report of reports) {
     if (report.output.trim() !== '') log(`[${report.kind}] server output:\n${report.output.trimEnd()}`);
@@ -66,7 +67,7 @@ async function benchmark(options: BenchOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`\n${renderComparison(rows, compared, options.auth)}\n\n`);
+  process.stdout.write(`\n${renderComparison(rows, compared, setup)}\n\n`);
   if (note) process.stdout.write(`note: ${note}\n`);
   process.stdout.write(`raw results: ${file}\n`);
 }

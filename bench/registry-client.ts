@@ -96,6 +96,23 @@ export async function patchChunk(
   return locationPath(response, what);
 }
 
+/**
+ * POST, then `data` in PATCH chunks of `chunkSize` bytes (the last may be shorter); returns
+ * the location to complete the upload at.
+ */
+export async function pushChunks(
+  conn: RawConnection,
+  repo: RepoTarget,
+  data: Buffer,
+  chunkSize: number,
+): Promise<string> {
+  let location = await startUpload(conn, repo);
+  for (let start = 0; start < data.length; start += chunkSize) {
+    location = await patchChunk(conn, repo, location, start, data.subarray(start, start + chunkSize));
+  }
+  return location;
+}
+
 /** PUT <location>?digest=… with `body` (or none) to complete an upload; expects 201. */
 export async function finishUpload(
   conn: RawConnection,

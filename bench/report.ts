@@ -3,9 +3,9 @@
  * metric (plus p50/p99 latency where measured), with the berth/distribution ratio and whether
  * it meets the target.
  */
-import type { AuthMode } from './auth.js';
 import type { ServerReport } from './run.js';
 import type { Measurement, MetricSpec } from './scenarios/types.js';
+import { type BerthSetup, describeSetup } from './servers.js';
 import { type Align, renderTable } from './table.js';
 
 /** One line of the comparison. */
@@ -45,7 +45,7 @@ export function compare(
     rows.push(
       row(
         metric.key,
-        metric.title(bulkMiB),
+        b.title ?? metric.title(bulkMiB),
         metric.unit,
         b.value,
         d?.value,
@@ -102,15 +102,16 @@ function formatVerdict(row: ComparisonRow): string {
 
 /**
  * The printed table: with distribution columns when `compared`, else Berth and the target only.
- * `berthAuth` other than none labels the Berth column, and the distribution one as without auth.
+ * The Berth column's header says how Berth ran (storage, auth, workers); distribution always
+ * runs on its filesystem without auth.
  */
 export function renderComparison(
   rows: readonly ComparisonRow[],
   compared: boolean,
-  berthAuth: AuthMode = 'none',
+  setup: BerthSetup = { auth: 'none', storage: 'fs', workers: 1 },
 ): string {
-  const berth = berthAuth === 'none' ? 'berth' : `berth (${berthAuth} auth)`;
-  const distribution = berthAuth === 'none' ? 'distribution' : 'distribution (no auth)';
+  const berth = `berth (${describeSetup(setup).join(', ')})`;
+  const distribution = setup.auth === 'none' ? 'distribution (fs)' : 'distribution (fs, no auth)';
   if (!compared) {
     const header = ['scenario', berth, 'target vs distribution'];
     return renderTable(

@@ -1,22 +1,34 @@
 /** Benchmarks one server: start it, run the selected scenarios in order, read peak RSS, stop it. */
 import { performance } from 'node:perf_hooks';
 import { type AuthMode, fetchToken } from './auth.js';
-import { cpuSeconds, syncDisks } from './child.js';
+import { syncDisks } from './child.js';
+import { type ProcessPeak, resetTreePeakRss, treeCpuSeconds, treePeakRss } from './process-tree.js';
 import { openConnection } from './raw-http.js';
 import { BenchError, type RepoTarget } from './registry-client.js';
 import type { Measurement, Scenario, ScenarioContext } from './scenarios/types.js';
-import { type ServerKind, type ServerUnderTest, startServer } from './servers.js';
+import {
+  type BerthSetup,
+  describeSetup,
+  type ServerKind,
+  type ServerUnderTest,
+  startServer,
+} from './servers.js';
+import type { StorageKind } from './storage.js';
 
 /** Everything measured on one server. */
 export interface ServerReport {
   kind: ServerKind;
   /** The auth the server ran with (distribution: always none). */
   auth: AuthMode;
+  /** Where it kept its data (distribution: always its filesystem). */
+  storage: StorageKind;
+  /** Its worker processes (1: a single process). */
+  workers: number;
   /** Measurements by metric key (peak RSS included when selected). */
   results: Record<string, Measurement>;
   /** Share of one CPU core the harness itself used during each scenario, by key. */
   clientCpuPercent: Record<string, number>;
-  /** Share of one CPU core the server used during each scenario (200% = both cores), by key. */
+  /** Share of one CPU core the server (all its processes) used during each scenario (200% = both cores), by key. */
   serverCpuPercent: Record<string, number>;
   /** How the server process ended after SIGTERM. */
   exitStatus: string;
@@ -27,7 +39,7 @@ export interface ServerReport {
 /** Run settings shared by all scenarios. */
 export type RunSettings = Omit<
   ScenarioContext,
-  'port' | 'host' | 'log' | 'auth' | 'repository' | 'openStore' | 'serverPid'
+  'port' | 'host' | 'log' | 'auth' | 'repository' | 'openStore' | 'serverPid' | 'serverPeakRss'
 >;
 
 /**
@@ -59,12 +71,33 @@ function repositories(server: ServerUnderTest) {
 }
 
 /**
- * Starts `kind` (Berth with `authMode`, distribution without auth), runs `scenarios`, then
- * stops it; peak RSS is recorded when `withPeakRss`.
+ * The peak-rss result: the sum of the processes' VmHWM, each process as a part when there are
+ * several (the primary first, then the workers). The processes peak at different moments, so
+ * the sum is an upper bound of what they held at once.
+ */
+function peakRssMeasurement(peaks: readonly ProcessPeak[]): Measurement {
+  const value = peaks.length === 0 ? Number.NaN : peaks.reduce((sum, peak) => sum + peak.peakMiB, 0);
+  if (peaks.length < 2) return { value };
+  return {
+    value,
+    title: `peak RSS (sum of ${peaks.length} processes' VmHWM)`,
+    parts: peaks.map((peak, i) => ({
+      key: i === 0 ? 'primary' : `worker-${i}`,
+      title: i === 0 ? 'primary' : `worker ${i}`,
+      unit: 'MiB',
+      value: peak.peakMiB,
+      lowerIsBetter: true,
+    })),
+  };
+}
+
+/**
+ * Starts `kind` (Berth as `berthSetup` says, distribution alone on its filesystem without
+ * auth), runs `scenarios`, then stops it; peak RSS is recorded when `withPeakRss`.
  */
 export async function benchmarkServer(
   kind: ServerKind,
-  authMode: AuthMode,
+  berthSetup: BerthSetup,
   scenarios: readonly Scenario[],
   withPeakRss: boolean,
   settings: RunSettings,
@@ -72,9 +105,10 @@ export async function benchmarkServer(
   log: (message: string) => void,
 ): Promise<ServerReport> {
   syncDisks();
-  const auth = kind === 'berth' ? authMode : 'none';
-  log(`[${kind}] starting${auth === 'none' ? '' : ` with ${auth} auth`}`);
-  const server = await startServer(kind, projectRoot, auth, log);
+  const setup: BerthSetup = kind === 'berth' ? berthSetup : { auth: 'none', storage: 'fs', workers: 1 };
+  const { auth } = setup;
+  log(`[${kind}] starting (${describeSetup(setup).join(', ')})`);
+  const server = await startServer(kind, projectRoot, setup, log);
   log(`[${kind}] ready on ${server.host} (pid ${server.child.pid})`);
   const results: Record<string, Measurement> = {};
   const clientCpuPercent: Record<string, number> = {};
@@ -88,6 +122,10 @@ export async function benchmarkServer(
     auth: server.auth,
     repository: repos.target,
     openStore: server.openStore,
+    serverPeakRss: {
+      reset: () => resetTreePeakRss(server.child.pid),
+      read: () => peakRssMeasurement(treePeakRss(server.child.pid)).value,
+    },
     log,
   };
   try {
@@ -108,7 +146,7 @@ export async function benchmarkServer(
         throw new Error(`[${kind}] fetching tokens for ${scenario.key} failed: ${(error as Error).message}`);
       }
       const cpuBefore = process.cpuUsage();
-      const serverCpuBefore = cpuSeconds(server.child.pid);
+      const serverCpuBefore = treeCpuSeconds(server.child.pid);
       const wallBefore = performance.now();
       try {
         results[scenario.key] = await scenario.run(ctx);
@@ -120,7 +158,7 @@ export async function benchmarkServer(
       const wallMs = performance.now() - wallBefore;
       const cpu = process.cpuUsage(cpuBefore);
       const client = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
-      const serverCpu = ((cpuSeconds(server.child.pid) - serverCpuBefore) * 1000 * 100) / wallMs;
+      const serverCpu = ((treeCpuSeconds(server.child.pid) - serverCpuBefore) * 1000 * 100) / wallMs;
       clientCpuPercent[scenario.key] = client;
       serverCpuPercent[scenario.key] = serverCpu;
       const measured = describe(results[scenario.key] as Measurement, scenario.unit);
@@ -129,8 +167,8 @@ export async function benchmarkServer(
       );
     }
   } finally {
-    const peak = await server.stop();
-    if (withPeakRss) results['peak-rss'] = { value: peak };
+    const peaks = await server.stop();
+    if (withPeakRss) results['peak-rss'] = peakRssMeasurement(peaks);
   }
   const exitStatus = server.child.exitStatus() ?? 'unknown';
   if (withPeakRss) log(`[${kind}] peak RSS ${(results['peak-rss'] as Measurement).value.toFixed(1)} MiB`);
@@ -138,6 +176,8 @@ export async function benchmarkServer(
   return {
     kind,
     auth,
+    storage: setup.storage,
+    workers: setup.workers,
     results,
     clientCpuPercent,
     serverCpuPercent,

@@ -1,8 +1,9 @@
 /**
  * Starting and stopping the registries under test: Berth (`./bin/berth serve`) and CNCF
  * distribution (`docker-registry serve`), each as a child process on a free 127.0.0.1 port
- * with a fresh temporary data directory that is removed when the server stops. Berth may run
- * with token auth (`--auth token`); distribution always runs without.
+ * with a fresh temporary work directory that is removed when the server stops. Berth may run
+ * with token auth (`--auth token`), on S3 (`--storage s3`: an S3 endpoint started with it) and
+ * with workers (`--workers N`); distribution always runs alone, on its filesystem, without auth.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,14 +12,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageDriver } from '../src/blobstore/driver.js';
-import { createFilesystemDriver } from '../src/blobstore/filesystem.js';
 import { type AuthMode, type BenchAuth, prepareTokenAuth } from './auth.js';
-import { type ChildHandle, peakRssMiB, spawnChild } from './child.js';
+import { type ChildHandle, spawnChild } from './child.js';
+import { type ProcessPeak, treePeakRss } from './process-tree.js';
 import { openConnection } from './raw-http.js';
 import { requestHead } from './registry-client.js';
+import { type BenchStorage, openStore, type StorageKind, startStorage } from './storage.js';
 
 /** Which registry implementation. */
 export type ServerKind = 'berth' | 'distribution';
+
+/** How Berth runs; distribution ignores it. */
+export interface BerthSetup {
+  auth: AuthMode;
+  storage: StorageKind;
+  /** `http.workers`: 1 is a single process, more a primary with that many workers. */
+  workers: number;
+}
+
+/** How Berth runs, for log lines and table headers: `['s3', 'token auth', '2 workers']`. */
+export function describeSetup(setup: BerthSetup): string[] {
+  return [
+    setup.storage,
+    ...(setup.auth === 'none' ? [] : [`${setup.auth} auth`]),
+    ...(setup.workers === 1 ? [] : [`${setup.workers} workers`]),
+  ];
+}
 
 /** Where CNCF distribution is expected. */
 export const DISTRIBUTION_BINARY = '/usr/bin/docker-registry';
@@ -34,8 +53,11 @@ export interface ServerUnderTest {
   auth: BenchAuth | undefined;
   /** Opens the server's store through Berth's driver; undefined for distribution. */
   openStore: (() => Promise<StorageDriver>) | undefined;
-  /** Reads peak RSS, stops the process and removes its data; resolves with the peak RSS in MiB. */
-  stop(): Promise<number>;
+  /**
+   * Reads peak RSS, stops the process (and its storage) and removes its data; resolves with the
+   * peak RSS of the process and each of its descendants (none when it had already exited).
+   */
+  stop(): Promise<ProcessPeak[]>;
 }
 
 const running = new Set<ServerUnderTest>();
@@ -90,58 +112,95 @@ function distributionConfig(rootDirectory: string, port: number): string {
   ].join('\n');
 }
 
+/** A server process just spawned, and what was started for it. */
+interface Spawned {
+  child: ChildHandle;
+  auth: BenchAuth | undefined;
+  /** The environment Berth got, to open its store with; undefined for distribution. */
+  berthEnv: NodeJS.ProcessEnv | undefined;
+  /** Berth's storage, stopped after Berth; undefined for distribution. */
+  storage: BenchStorage | undefined;
+}
+
+async function spawnBerth(
+  projectRoot: string,
+  workDir: string,
+  port: number,
+  setup: BerthSetup,
+  log: (message: string) => void,
+): Promise<Spawned> {
+  const tokenAuth = setup.auth === 'token' ? await prepareTokenAuth(workDir, log) : undefined;
+  const storage = await startStorage(setup.storage, workDir);
+  const berthEnv = {
+    ...cleanEnv('BERTH_'),
+    ...storage.env,
+    BERTH_HTTP_ADDR: `127.0.0.1:${port}`,
+    BERTH_HTTP_WORKERS: String(setup.workers),
+    BERTH_STORAGE_CACHE_BLOBDESCRIPTOR: 'inmemory',
+    BERTH_STORAGE_DELETE_ENABLED: 'true',
+    BERTH_LOG_ACCESSLOG_DISABLED: 'true',
+    BERTH_LOG_LEVEL: 'warn',
+    BERTH_HTTP_DRAINTIMEOUT: '5s',
+    ...tokenAuth?.env,
+  };
+  try {
+    const child = spawnChild(join(projectRoot, 'bin', 'berth'), ['serve'], projectRoot, berthEnv);
+    return { child, auth: tokenAuth?.auth, berthEnv, storage };
+  } catch (error) {
+    await storage.stop();
+    throw error;
+  }
+}
+
+async function spawnDistribution(workDir: string, port: number): Promise<Spawned> {
+  const configFile = join(workDir, 'config.yml');
+  await writeFile(configFile, distributionConfig(join(workDir, 'data'), port));
+  const child = spawnChild(DISTRIBUTION_BINARY, ['serve', configFile], workDir, cleanEnv('REGISTRY_'));
+  return { child, auth: undefined, berthEnv: undefined, storage: undefined };
+}
+
 /**
  * Starts `kind` and resolves once GET /v2/ answers (200, or 401 with token auth, which also
- * shows auth is on). `projectRoot` holds bin/berth; `authMode` applies to Berth only.
+ * shows auth is on). `projectRoot` holds bin/berth; `setup` applies to Berth only.
  */
 export async function startServer(
   kind: ServerKind,
   projectRoot: string,
-  authMode: AuthMode,
+  setup: BerthSetup,
   log: (message: string) => void,
 ): Promise<ServerUnderTest> {
   const workDir = await mkdtemp(join(tmpdir(), `berth-bench-${kind}-`));
-  const dataDir = join(workDir, 'data');
+  const removeWorkDir = () => rm(workDir, { recursive: true, force: true });
+  let spawned: Spawned;
   const port = await freePort();
-  let child: ChildHandle;
-  let auth: BenchAuth | undefined;
-  if (kind === 'berth') {
-    const tokenAuth = authMode === 'token' ? await prepareTokenAuth(workDir, log) : undefined;
-    auth = tokenAuth?.auth;
-    child = spawnChild(join(projectRoot, 'bin', 'berth'), ['serve'], projectRoot, {
-      ...cleanEnv('BERTH_'),
-      BERTH_HTTP_ADDR: `127.0.0.1:${port}`,
-      BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY: dataDir,
-      BERTH_STORAGE_CACHE_BLOBDESCRIPTOR: 'inmemory',
-      BERTH_STORAGE_DELETE_ENABLED: 'true',
-      BERTH_LOG_ACCESSLOG_DISABLED: 'true',
-      BERTH_LOG_LEVEL: 'warn',
-      BERTH_HTTP_DRAINTIMEOUT: '5s',
-      ...tokenAuth?.env,
-    });
-  } else {
-    const configFile = join(workDir, 'config.yml');
-    await writeFile(configFile, distributionConfig(dataDir, port));
-    child = spawnChild(DISTRIBUTION_BINARY, ['serve', configFile], workDir, cleanEnv('REGISTRY_'));
+  try {
+    spawned =
+      kind === 'berth'
+        ? await spawnBerth(projectRoot, workDir, port, setup, log)
+        : await spawnDistribution(workDir, port);
+  } catch (error) {
+    await removeWorkDir();
+    throw error;
   }
-  const host = `127.0.0.1:${port}`;
+  const { child, auth, berthEnv, storage } = spawned;
   const server: ServerUnderTest = {
     kind,
     port,
-    host,
+    host: `127.0.0.1:${port}`,
     child,
     auth,
-    openStore: kind === 'berth' ? () => createFilesystemDriver({ rootDirectory: dataDir }) : undefined,
+    openStore: berthEnv ? () => openStore(berthEnv) : undefined,
     async stop() {
       running.delete(server);
-      let peak = Number.NaN;
+      let peaks: ProcessPeak[] = [];
       try {
-        if (child.exitStatus() === undefined) peak = peakRssMiB(child.pid);
+        if (child.exitStatus() === undefined) peaks = treePeakRss(child.pid);
       } finally {
         await child.stop();
-        await rm(workDir, { recursive: true, force: true });
+        await storage?.stop();
+        await removeWorkDir();
       }
-      return peak;
+      return peaks;
     },
   };
   running.add(server);

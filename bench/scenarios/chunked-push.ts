@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { bulkPayload } from '../data.js';
 import { openConnection } from '../raw-http.js';
-import { finishUpload, patchChunk, startUpload } from '../registry-client.js';
+import { finishUpload, pushChunks } from '../registry-client.js';
 import { megabytesPerSecond } from '../stats.js';
 import { BULK_RUNS, medianOfRuns } from './bulk.js';
 import type { Scenario } from './types.js';
@@ -31,16 +31,7 @@ export const chunkedPush: Scenario = {
       return await medianOfRuns(ctx.log, async (run) => {
         const digest = payload.stamp(11 + run);
         const started = performance.now();
-        let location = await startUpload(conn, repo);
-        for (let start = 0; start < buffer.length; start += CHUNK_SIZE) {
-          location = await patchChunk(
-            conn,
-            repo,
-            location,
-            start,
-            buffer.subarray(start, start + CHUNK_SIZE),
-          );
-        }
+        const location = await pushChunks(conn, repo, buffer, CHUNK_SIZE);
         await finishUpload(conn, repo, location, digest);
         return megabytesPerSecond(buffer.length, performance.now() - started);
       });

@@ -6,6 +6,7 @@ import { listings } from './listings.js';
 import { manifestGet } from './manifest-get.js';
 import { manifestPut } from './manifest-put.js';
 import { monolithicPush } from './monolithic-push.js';
+import { publish } from './publish.js';
 import { pull } from './pull.js';
 import { smallBlobPush } from './small-blob-push.js';
 import { soak } from './soak.js';
@@ -25,6 +26,7 @@ export const SCENARIOS: readonly Scenario[] = [
   dockerPushPull,
   listings,
   soak,
+  publish,
 ];
 
 /** Peak RSS of the server over the whole run, read from /proc just before it stops. */

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { judgeLevelOff, type LevelOffVerdict } from '../level-off.js';
-import { processTreeRssMiB } from '../process-rss.js';
+import { processTreeRssMiB } from '../process-tree.js';
 import { readHeapSplit } from '../server-memory.js';
 import { runSoakClient, type SoakCounters, soakCounters } from '../soak-client.js';
 import type { ProgressSample, Scenario, ScenarioContext } from './types.js';

@@ -11,6 +11,8 @@ export interface ScenarioContext {
   host: string;
   /** Body size of the bulk scenarios, in bytes. */
   bulkBytes: number;
+  /** Size of the blob publish-1g pushes, in bytes. */
+  publishBytes: number;
   /** Concurrency of the fixed-duration request-rate scenarios. */
   concurrency: number;
   warmupMs: number;
@@ -28,6 +30,13 @@ export interface ScenarioContext {
   repository(name: string): RepoTarget;
   /** Opens Berth's own store, to seed it directly; undefined for distribution. */
   openStore: (() => Promise<StorageDriver>) | undefined;
+  /** The server's peak RSS, for a scenario that reports the peak of its own work. */
+  serverPeakRss: {
+    /** Starts a new peak at the current RSS, in every process of the server. */
+    reset(): void;
+    /** MiB: the peak since the last reset (or since start), summed over the server's processes. */
+    read(): number;
+  };
   /** Progress output (stderr). */
   log(message: string): void;
 }
@@ -46,6 +55,8 @@ export interface MeasurementPart {
 
 /** One scenario's result on one server. */
 export interface Measurement {
+  /** Row label, when it depends on what was measured; else the metric's title. */
+  title?: string;
   /** The headline number, in the scenario's unit. */
   value: number;
   /** Per-run values, for the median-of-runs scenarios. */
@@ -97,9 +108,9 @@ export interface Scenario extends MetricSpec {
    * by `--only`, and against Berth only.
    */
   seedsStore?: boolean;
-  /** Runs for many minutes: only run when asked for by `--only`. */
+  /** Runs for minutes or moves a GiB: only run when asked for by `--only`. */
   longRunning?: boolean;
   /** Generates payloads and their digests up front, before any server runs. */
-  prepare?(bulkBytes: number): void;
+  prepare?(bulkBytes: number, publishBytes: number): void;
   run(ctx: ScenarioContext): Promise<Measurement>;
 }

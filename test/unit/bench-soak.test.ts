@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { judgeLevelOff, type RssPoint } from '../../bench/level-off.js';
 import { parseOptions, UsageError } from '../../bench/options.js';
-import { processTree, processTreeRssMiB } from '../../bench/process-rss.js';
+import { processTree, processTreeRssMiB } from '../../bench/process-tree.js';
 import { heapSplit } from '../../bench/server-memory.js';
 
 const LIMITS = { toleranceMiB: 5, limitMiB: 200 };
