@@ -29,7 +29,8 @@ export async function checkBucket(store: S3Store, where: string): Promise<void> 
 
 /**
  * True when the store refuses both a second `If-None-Match: *` create and an `If-Match` with
- * a wrong ETag, with 412. The probe object (under `_probe/` in the root directory) is removed.
+ * a wrong ETag, with 412. The probe object (under `_probe/` in the root directory) is removed
+ * when the store lets it be.
  */
 export async function probeConditionalWrites(store: S3Store): Promise<boolean> {
   const path = `/_probe/${randomUUID()}`;
@@ -41,7 +42,9 @@ export async function probeConditionalWrites(store: S3Store): Promise<boolean> {
     const stale = await refusedWith412(() => putObject(store, path, body, { ifMatch: '"berth-probe"' }));
     return exists === true && stale === true;
   } finally {
-    await deleteObject(store, path);
+    // Best effort: a probe object left behind costs a few bytes, while failing start-up over
+    // its cleanup would stop a replica whose store just answered every probe write.
+    await deleteObject(store, path).catch(() => {});
   }
 }
 
