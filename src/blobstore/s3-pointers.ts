@@ -10,6 +10,7 @@
  * the data gone and re-reads the pointer once: a delete always wins. Bounded by entry count;
  * every write through this driver to a path drops its entry.
  */
+import { createClockCache } from '../registry/clock-cache.js';
 import { putObject } from './s3-objects.js';
 import type { S3Store } from './s3-store.js';
 
@@ -53,18 +54,12 @@ export interface PointerCache {
   forget(path: string): void;
 }
 
-/** Creates a pointer cache holding at most `limit` entries, dropping the oldest first. */
+/** Creates a pointer cache holding at most `limit` entries (the registry's clock cache). */
 export function createPointerCache(limit = 10_000): PointerCache {
-  const entries = new Map<string, Pointer>();
+  const entries = createClockCache<string, Pointer>({ maxWeight: limit });
   return {
     get: (path) => entries.get(path),
-    set(path, pointer) {
-      entries.delete(path);
-      entries.set(path, pointer);
-      if (entries.size > limit) entries.delete(entries.keys().next().value as string);
-    },
-    forget: (path) => {
-      entries.delete(path);
-    },
+    set: (path, pointer) => entries.set(path, pointer),
+    forget: (path) => entries.delete(path),
   };
 }
