@@ -30,8 +30,11 @@ export interface S3TestServer {
   readonly requests: ProxiedRequest[];
   /** Makes matching requests fail (see InjectedFault); the function returned stops that. */
   inject(fault: InjectedFault): () => void;
-  /** The `storage` section of a Berth config document using this endpoint. */
-  storageConfig(rootdirectory?: string): Record<string, unknown>;
+  /**
+   * The `storage` section of a Berth config document using this endpoint; `settings` adds or
+   * replaces `storage.s3` keys (e.g. `{ redirect: true }`).
+   */
+  storageConfig(rootdirectory?: string, settings?: Record<string, unknown>): Record<string, unknown>;
   /** The BERTH_STORAGE_* variables for a Berth process using this endpoint. */
   env(rootdirectory?: string): Record<string, string>;
   /** Keys of multipart uploads neither completed nor aborted. */
@@ -72,7 +75,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     secretKey: SECRET_KEY,
     requests: proxy.requests,
     inject: proxy.inject,
-    storageConfig: (rootdirectory = '') => ({
+    storageConfig: (rootdirectory = '', settings = {}) => ({
       driver: 's3',
       s3: {
         bucket: BUCKET,
@@ -82,6 +85,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
         accesskey: ACCESS_KEY,
         secretkey: SECRET_KEY,
         rootdirectory,
+        ...settings,
       },
     }),
     env: (rootdirectory = '') => ({

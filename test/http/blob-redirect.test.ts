@@ -14,9 +14,9 @@ describe('blob downloads redirected to the store', () => {
   let server: TestServer;
   before(async () => {
     s3 = await startS3Server();
-    const storage = s3.storageConfig('redirects') as { s3: Record<string, unknown> };
-    storage.s3.redirect = true;
-    server = await startTestServer({ config: { storage } });
+    server = await startTestServer({
+      config: { storage: s3.storageConfig('redirects', { redirect: true }) },
+    });
   });
   after(async () => {
     await server?.close();

@@ -33,9 +33,9 @@ describe('the S3 store stopped mid-push', () => {
   let server: TestServer;
   before(async () => {
     s3 = await startS3Server({ conditional: true });
-    const storage = s3.storageConfig('outage') as { s3: Record<string, unknown> };
-    storage.s3.chunksize = PART_SIZE;
-    server = await startTestServer({ config: { storage } });
+    server = await startTestServer({
+      config: { storage: s3.storageConfig('outage', { chunksize: PART_SIZE }) },
+    });
   });
   after(async () => {
     await server?.close();

@@ -58,10 +58,7 @@ describe('S3 driver when the store fails', () => {
     const { config } = buildConfig(
       {
         http: { addr: '127.0.0.1:0' },
-        storage: {
-          ...server.storageConfig(),
-          s3: { ...(server.storageConfig().s3 as object), bucket: 'absent' },
-        },
+        storage: server.storageConfig('', { bucket: 'absent' }),
       },
       {},
       'test',
