@@ -44,6 +44,12 @@ export async function superviseWorkers(config: BerthConfig, logger: Logger): Pro
 
   const fork = () => {
     const worker = cluster.fork();
+    // A message to a worker that has just died fails with EPIPE on its IPC channel (seen when
+    // the port is taken and the primary kills the other workers); unhandled, it would crash the
+    // primary. The worker's 'exit' follows and is handled there.
+    worker.on('error', (err: NodeJS.ErrnoException) => {
+      if (phase !== 'stopping') logger.warn('could not reach a worker', { worker: worker.id, error: err.message });
+    });
     members.set(worker.id, { worker, startedAt: Date.now(), listening: false });
   };
   const listening = () => [...members.values()].filter((member) => member.listening).map((m) => m.worker);
