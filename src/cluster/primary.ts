@@ -48,7 +48,8 @@ export async function superviseWorkers(config: BerthConfig, logger: Logger): Pro
     // the port is taken and the primary kills the other workers); unhandled, it would crash the
     // primary. The worker's 'exit' follows and is handled there.
     worker.on('error', (err: NodeJS.ErrnoException) => {
-      if (phase !== 'stopping') logger.warn('could not reach a worker', { worker: worker.id, error: err.message });
+      if (phase !== 'stopping')
+        logger.warn('could not reach a worker', { worker: worker.id, error: err.message });
     });
     members.set(worker.id, { worker, startedAt: Date.now(), listening: false });
   };
