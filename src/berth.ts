@@ -3,6 +3,7 @@
  * server, and storage maintenance (upload purging, temp file sweeping). The CLI and the tests
  * both start Berth through here.
  */
+
 import { createApp } from './app.js';
 import { createAuth } from './auth/setup.js';
 import { checkedDriver } from './blobstore/checked.js';
@@ -15,6 +16,7 @@ import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { migrateCatalog } from './registry/catalog-migration.js';
 import { createRegistry, type Registry } from './registry/registry.js';
+import { TOMBSTONE_CHECK_OFF_VARIABLE } from './registry/tombstones.js';
 import { startMemoryGovernor } from './runtime/memory-governor.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -56,7 +58,12 @@ export async function startBerth(
   const checked = checkedDriver(storage.driver, metrics.observeStorage);
   const driver = options.wrapDriver ? options.wrapDriver(checked) : checked;
   await migrateCatalog(driver, logger);
+  const tombstoneCheck = process.env[TOMBSTONE_CHECK_OFF_VARIABLE] !== '1';
+  if (!tombstoneCheck)
+    logger.warn(`${TOMBSTONE_CHECK_OFF_VARIABLE}=1: pushes racing garbage collection may lose blobs`);
   const registry = createRegistry({
+    gcDeleteDelay: config.gc.deletedelay,
+    tombstoneCheck,
     driver,
     deleteEnabled: config.storage.delete.enabled,
     cache: config.storage.cache.blobdescriptor,

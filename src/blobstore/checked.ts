@@ -77,6 +77,11 @@ export function checkedDriver(driver: StorageDriver, observe: OperationObserver 
     list: (path, page) => timed('list', [path], () => driver.list(path, page)),
     move: (from, to) => timed('move', [from, to], () => driver.move(from, to)),
     delete: (path) => timed('delete', [path], () => driver.delete(path)),
+    deleteMany: (paths) => timed('deleteMany', paths, () => driver.deleteMany(paths)),
+    scan: (path) => {
+      assertValidPath(path);
+      return driver.scan(path);
+    },
     walk: (path, visit) => timed('walk', [path], () => driver.walk(path, visit)),
     redirectURL: (path) => timed('redirectURL', [path], () => driver.redirectURL(path)),
     staged,

@@ -22,6 +22,13 @@ export interface FileInfo {
   isDir: boolean;
 }
 
+/** An object as a flat listing shows it: no size (on S3 a committed object's is behind its pointer). */
+export interface ScannedObject {
+  path: string;
+  /** When the object was last written. */
+  modTime: Date;
+}
+
 /** What `walk` should do after visiting a directory. */
 export type WalkDecision = 'continue' | 'skip';
 
@@ -127,6 +134,17 @@ export interface StorageDriver {
   move(from: string, to: string): Promise<void>;
   /** Deletes an object or a whole directory tree. Throws PathNotFoundError. */
   delete(path: string): Promise<void>;
+  /**
+   * Deletes objects (never directories) in as few requests as the backend allows: S3 deletes a
+   * thousand keys per request. Paths already gone are skipped. For maintenance jobs (GC).
+   */
+  deleteMany(paths: string[]): Promise<void>;
+  /**
+   * Every object below `path`, in bytewise order of paths, from flat listings (S3 lists a
+   * thousand keys per request and is asked nothing per object); nothing when there are none.
+   * An object written while the scan runs may or may not be seen. For maintenance jobs (GC).
+   */
+  scan(path: string): AsyncIterable<ScannedObject>;
   /** Visits everything below `path`; see WalkVisitor. For maintenance jobs, never per request. */
   walk(path: string, visit: WalkVisitor): Promise<void>;
   /**

@@ -165,3 +165,18 @@ export function leasePath(name: string): string {
 
 /** The built-in token server's signing key, unless `auth.token.signingkey` names a file. */
 export const SIGNING_KEY_PATH = '/_auth/token-signing-key.pem';
+
+/**
+ * Root of garbage collection's tombstones (docs/gc.md): while a GC run is under way, one
+ * object per path it means to delete, and the run's own record. Empty between runs, so that a
+ * write creating a reference learns from one listing that nothing it names is at risk.
+ */
+export const TOMBSTONES_ROOT = '/tombstones';
+
+/** The record of the GC run the tombstones belong to (its id and phase). */
+export const TOMBSTONE_RUN_PATH = `${TOMBSTONES_ROOT}/run`;
+
+/** The tombstone of an object GC means to delete (`target` is a layout path). */
+export function tombstonePath(target: string): string {
+  return `${TOMBSTONES_ROOT}/paths${target}`;
+}

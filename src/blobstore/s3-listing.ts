@@ -8,7 +8,7 @@
  * with characters below `/` differ, and nothing relies on the order between such siblings.
  */
 import type { _Object } from '@aws-sdk/client-s3';
-import { type FileInfo, PathNotFoundError, type WalkVisitor } from './driver.js';
+import { type FileInfo, PathNotFoundError, type ScannedObject, type WalkVisitor } from './driver.js';
 import { deleteKeys, hasKeysBelow, headObject, listPages } from './s3-objects.js';
 import { type Pointer, type PointerCache, pointerOf, pointerVersion } from './s3-pointers.js';
 import type { S3Store } from './s3-store.js';
@@ -92,6 +92,19 @@ export async function walkTree(store: S3Store, path: string, visit: WalkVisitor)
   if (!visited) throw new PathNotFoundError(path);
 }
 
+/** Every object below `path` from flat listings, without asking about any of them. */
+export async function* scanKeys(store: S3Store, path: string): AsyncGenerator<ScannedObject> {
+  const prefix = store.prefixOf(path);
+  for await (const out of listPages(store, path, { Prefix: prefix })) {
+    for (const entry of out.Contents ?? []) {
+      const key = entry.Key ?? '';
+      // A key ending in `/` is a folder marker some tools create, not an object.
+      if (key.endsWith('/')) continue;
+      yield { path: store.pathOf(key), modTime: entry.LastModified ?? new Date(0) };
+    }
+  }
+}
+
 /**
  * Deletes every object below `path`, and the data of the pointers among them (data first, so
  * a reader never follows a pointer to nothing but finds the pointer gone). Resolves false when
@@ -126,7 +139,7 @@ interface ListedObject {
 }
 
 /** Heads at once per page of a listing, to tell pointers among the empty objects. */
-const HEADS_AT_ONCE = 16;
+export const HEADS_AT_ONCE = 16;
 
 /**
  * The listed objects, with pointers recognised: a listing shows no metadata, so every empty

@@ -7,6 +7,7 @@
  */
 import { CopyObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { forEachLimited } from '../registry/limited.js';
 import {
   type FileInfo,
   isNotFound,
@@ -15,8 +16,8 @@ import {
   type StorageDriver,
   type WriteCondition,
 } from './driver.js';
-import { deleteTree, listNames, walkTree } from './s3-listing.js';
-import { deleteObject, headObject, type ObjectHead, putObject } from './s3-objects.js';
+import { deleteTree, HEADS_AT_ONCE, listNames, scanKeys, walkTree } from './s3-listing.js';
+import { deleteKeys, deleteObject, headObject, type ObjectHead, putObject } from './s3-objects.js';
 import { createPointerCache, type Pointer, pointerVersion, writePointer } from './s3-pointers.js';
 import { checkBucket, probeConditionalWrites } from './s3-probe.js';
 import { pointerReads } from './s3-reads.js';
@@ -112,6 +113,25 @@ export function s3Driver(store: S3Store, settings: S3DriverSettings): StorageDri
       }
       if (!(await deleteTree(store, path, pointers))) throw new PathNotFoundError(path);
     },
+
+    async deleteMany(paths) {
+      // A listing shows no metadata, so each pointer is asked what data it names (a HEAD unless
+      // cached); the data goes first, as in `delete`.
+      const found = new Array<Pointer | undefined>(paths.length);
+      await forEachLimited(paths, HEADS_AT_ONCE, async (path, i) => {
+        found[i] = pointers.get(path) ?? (await reads.resolve(path))?.pointer;
+      });
+      const data = found.flatMap((pointer) => (pointer ? [store.key(pointer.data)] : []));
+      await deleteKeys(store, data, '/');
+      await deleteKeys(
+        store,
+        paths.map((path) => store.key(path)),
+        '/',
+      );
+      for (const path of paths) pointers.forget(path);
+    },
+
+    scan: (path) => scanKeys(store, path),
 
     walk: (path, visit) => walkTree(store, path, visit),
 

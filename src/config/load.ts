@@ -3,8 +3,10 @@
  * every value validated. Any problem stops start-up with a ConfigError naming the key (and
  * the file or variable it came from) and what is expected.
  */
+
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { TOMBSTONE_CHECK_OFF_VARIABLE } from '../registry/tombstones.js';
 import { didYouMean } from '../text/nearest.js';
 import { DISTRIBUTION_KEYS, type DistributionKey, distributionKey } from './distribution-keys.js';
 import { type BerthConfig, crossCheck, crossWarnings, envName, KEYS, type KeySpec } from './schema.js';
@@ -41,7 +43,12 @@ export interface LoadedConfig {
  * Environment variables with the BERTH_ prefix that are not config keys: the config file of
  * `berth serve`, and the agent's root and debug switch (often set in the same environment).
  */
-const NON_KEY_VARIABLES: ReadonlySet<string> = new Set(['BERTH_CONFIG', 'BERTH_AGENT_ROOT', 'BERTH_DEBUG']);
+const NON_KEY_VARIABLES: ReadonlySet<string> = new Set([
+  'BERTH_CONFIG',
+  'BERTH_AGENT_ROOT',
+  'BERTH_DEBUG',
+  TOMBSTONE_CHECK_OFF_VARIABLE,
+]);
 
 /** Names people reach for that Berth spells otherwise: what to set instead, given the value. */
 const MISNAMED_VARIABLES: Readonly<Record<string, (value: string) => string>> = {

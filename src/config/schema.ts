@@ -5,6 +5,7 @@
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
 import { availableParallelism } from 'node:os';
+import { DEFAULT_GC_DELETE_DELAY_MS } from '../registry/tombstones.js';
 import {
   address,
   boolean,
@@ -69,6 +70,8 @@ export interface BerthConfig {
     };
   };
   validation: { manifests: { maxsize: number; maxdescriptors: number } };
+  /** Garbage collection (docs/gc.md); durations in ms, interval 0 for no scheduled runs. */
+  gc: { interval: number; graceperiod: number; deletedelay: number };
   metrics: { enabled: boolean; path: string };
   auth: {
     mode: 'none' | 'basic' | 'token';
@@ -145,6 +148,14 @@ export const KEYS: readonly KeySpec[] = [
     expects: 'a whole number >= 1',
     parse: positiveCount,
     default: 10_000,
+  },
+  { key: 'gc.interval', expects: 'a duration (0 for none)', parse: parseDuration, default: 0 },
+  { key: 'gc.graceperiod', expects: 'a duration', parse: parseDuration, default: 3_600_000 },
+  {
+    key: 'gc.deletedelay',
+    expects: 'a duration',
+    parse: parseDuration,
+    default: DEFAULT_GC_DELETE_DELAY_MS,
   },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },

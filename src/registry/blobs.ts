@@ -12,6 +12,7 @@ import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { RepositoryName } from './names.js';
 import { missingIn, withMarker } from './repositories.js';
+import type { ReferenceGuard } from './tombstones.js';
 
 /** A blob as served: its digest and size in bytes. */
 export interface BlobDescriptor {
@@ -32,13 +33,16 @@ export interface BlobService {
   open(name: RepositoryName, digest: Digest, offset: number, length: number): Promise<Readable>;
   /** Unlinks a blob from a repository. */
   delete(name: RepositoryName, digest: Digest): Promise<void>;
-  /** Links stored blob data into a repository: always writes the link (idempotent). */
+  /**
+   * Links stored blob data into a repository: always writes the link (idempotent). Fails with
+   * UNAVAILABLE when garbage collection deleted the blob meanwhile (push it again).
+   */
   link(name: RepositoryName, digest: Digest): Promise<void>;
   /** Size of a blob linked into `name`, or undefined when it is not there. */
   linkedSize(name: RepositoryName, digest: Digest): Promise<number | undefined>;
   /** Size of the stored data of a blob regardless of repository, or undefined. */
   storedSize(digest: Digest): Promise<number | undefined>;
-  /** Links a blob of `from` into `name`; false when `from` does not have it. */
+  /** Links a blob of `from` into `name`; false when `from` does not have it (or GC just took it). */
   mount(name: RepositoryName, digest: Digest, from: RepositoryName): Promise<boolean>;
 }
 
@@ -47,10 +51,12 @@ export interface BlobServiceOptions {
   driver: StorageDriver;
   cache: MetadataCache;
   deleteEnabled: boolean;
+  /** The tombstone check after writing a link (tombstones.ts). */
+  guard: ReferenceGuard;
 }
 
 /** Creates the blob service. */
-export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceOptions): BlobService {
+export function createBlobService({ driver, cache, deleteEnabled, guard }: BlobServiceOptions): BlobService {
   async function isLinked(name: RepositoryName, digest: Digest): Promise<boolean> {
     if (cache.isLinked(name, digest)) return true;
     const checkedAt = cache.now();
@@ -73,8 +79,18 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
     throw await missingIn(driver, name, blobUnknown(digest));
   }
 
-  async function link(name: RepositoryName, digest: Digest): Promise<void> {
+  /** Writes the link, then looks for tombstones: false when GC deleted the blob meanwhile. */
+  async function linkIfAlive(name: RepositoryName, digest: Digest): Promise<boolean> {
+    const begun = guard.begin();
     await withMarker(driver, name, writeLink(name, digest));
+    const lost = await guard.lost([blobDataPath(digest), layerLinkPath(name, digest)], begun);
+    if (lost.length === 0) return true;
+    cache.forgetLink(name, digest);
+    return false;
+  }
+
+  async function link(name: RepositoryName, digest: Digest): Promise<void> {
+    if (!(await linkIfAlive(name, digest))) throw collectedMeanwhile(digest);
   }
 
   async function writeLink(name: RepositoryName, digest: Digest): Promise<void> {
@@ -121,8 +137,8 @@ export function createBlobService({ driver, cache, deleteEnabled }: BlobServiceO
     async mount(name, digest, from) {
       const [linked, size] = await Promise.all([isLinked(from, digest), storedSize(digest)]);
       if (!linked || size === undefined) return false;
-      await link(name, digest);
-      return true;
+      // Taken by GC meanwhile: the client falls back to uploading the blob, which brings it back.
+      return linkIfAlive(name, digest);
     },
   };
 }
@@ -132,6 +148,15 @@ const EMPTY = Buffer.alloc(0);
 /** BLOB_UNKNOWN for a digest. */
 export function blobUnknown(digest: Digest): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { detail: { digest } });
+}
+
+/** A blob that garbage collection deleted while a push was linking it: the client pushes it again. */
+export function collectedMeanwhile(digest: Digest): RegistryError {
+  return new RegistryError(
+    'UNAVAILABLE',
+    'garbage collection deleted this blob while it was being pushed; push it again',
+    { status: 503, detail: { digest } },
+  );
 }
 
 /** The error for any delete while `storage.delete.enabled` is false. */

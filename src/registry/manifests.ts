@@ -6,6 +6,7 @@
  * writes and a second look at storage keep every tag pointing at a manifest that exists.
  */
 import type { StorageDriver } from '../blobstore/driver.js';
+import { blobDataPath, layerLinkPath, revisionPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
@@ -18,8 +19,9 @@ import { INDEX_TYPES } from './media-types.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
 import { missingIn, withMarker } from './repositories.js';
-import { createRevisionStore, type StoredManifest } from './revisions.js';
+import { createRevisionStore, type References, type StoredManifest } from './revisions.js';
 import { manifestUnknown, type TagService } from './tags.js';
+import type { ReferenceGuard } from './tombstones.js';
 
 export type { StoredManifest } from './revisions.js';
 
@@ -68,11 +70,13 @@ export interface ManifestServiceOptions {
   deleteEnabled: boolean;
   /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
   limits: ManifestLimits;
+  /** The tombstone check after writing a revision (tombstones.ts). */
+  guard: ReferenceGuard;
 }
 
 /** Creates the manifest service. */
 export function createManifestService(options: ManifestServiceOptions): ManifestService {
-  const { driver, cache, blobs, tags, referrers, deleteEnabled, limits } = options;
+  const { driver, cache, blobs, tags, referrers, deleteEnabled, limits, guard } = options;
   const revisions = createRevisionStore(driver, cache);
 
   async function describe(name: RepositoryName, reference: Reference): Promise<RevisionInfo> {
@@ -89,8 +93,39 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
 
   /** Writes a manifest's revision and its referrers entry: every time, whatever is cached. */
   async function keep(name: RepositoryName, manifest: StoredManifest, parsed: ParsedManifest): Promise<void> {
-    await revisions.write(name, manifest);
+    await revisions.write(name, manifest, referencesOf(parsed));
     if (parsed.subject) await referrers.record(name, parsed.subject, referrerOf(manifest, parsed));
+  }
+
+  /**
+   * A push that GC overtook: its revision is removed again unless a tag points at it (it could
+   * not be pulled whole), and the client learns which references to push again.
+   */
+  async function overtaken(
+    name: RepositoryName,
+    manifest: StoredManifest,
+    parsed: ParsedManifest,
+    lost: string[],
+  ): Promise<RegistryError> {
+    const tagged = (await tags.entries(name)).some(([, target]) => target === manifest.digest);
+    if (!tagged) {
+      if (parsed.subject) await referrers.remove(name, parsed.subject.digest, manifest.digest);
+      await revisions.delete(name, manifest.digest);
+    }
+    const gone = new Set(lost);
+    const missing = [...parsed.blobs, ...parsed.manifests]
+      .map(({ digest }) => digest)
+      .filter(
+        (digest) =>
+          gone.has(blobDataPath(digest)) ||
+          gone.has(layerLinkPath(name, digest)) ||
+          gone.has(revisionPath(name, digest)),
+      );
+    return new RegistryError(
+      'MANIFEST_BLOB_UNKNOWN',
+      'garbage collection deleted what this manifest references while it was being pushed; push the image again',
+      { detail: { missing: [...new Set(missing)].slice(0, MAX_NAMED) } },
+    );
   }
 
   async function put(
@@ -118,7 +153,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     });
     const manifest: StoredManifest = { digest, mediaType: parsed.mediaType, size: body.length, body };
     if (parsed.subject) manifest.subject = parsed.subject.digest;
+    const begun = guard.begin();
     await withMarker(driver, name, keep(name, manifest, parsed));
+    // Before any tag points at it: a manifest whose blobs GC took meanwhile is refused whole.
+    const lost = await guard.lost(referencedPaths(name, digest, parsed), begun);
+    if (lost.length > 0) throw await overtaken(name, manifest, parsed, lost);
     for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
     // A delete of this digest may have removed the revision since it was written (see below).
     if (!(await revisions.exists(name, digest))) await keep(name, manifest, parsed);
@@ -169,6 +208,23 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       else await tags.delete(name, reference.tag);
     },
   };
+}
+
+/** What a revision header records of a manifest's references. */
+export function referencesOf(parsed: Pick<ParsedManifest, 'blobs' | 'manifests'>): References {
+  return {
+    blobs: [...new Set(parsed.blobs.map(({ digest }) => digest))],
+    manifests: [...new Set(parsed.manifests.map(({ digest }) => digest))],
+  };
+}
+
+/** Every object a stored manifest depends on, its own revision included. */
+function referencedPaths(name: RepositoryName, digest: Digest, parsed: ParsedManifest): string[] {
+  return [
+    revisionPath(name, digest),
+    ...parsed.blobs.flatMap(({ digest: blob }) => [blobDataPath(blob), layerLinkPath(name, blob)]),
+    ...parsed.manifests.map((child) => revisionPath(name, child.digest)),
+  ];
 }
 
 const NO_LIMITS: ManifestLimits = { maxDescriptors: Number.POSITIVE_INFINITY };

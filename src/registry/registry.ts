@@ -14,6 +14,7 @@ import type { Page, PageRequest } from './pagination.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
 import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
 import { createTagService, type TagService } from './tags.js';
+import { createReferenceGuard, DEFAULT_GC_DELETE_DELAY_MS } from './tombstones.js';
 import { purgeIdleUploads } from './upload-purge.js';
 import { createUploadService, type UploadService } from './uploads.js';
 
@@ -49,6 +50,10 @@ export interface RegistryOptions {
   onTransfer?: (delta: 1 | -1) => void;
   /** Hooks for writes refused for lack of space (metrics, a log line). */
   storageFull?: SpaceWatchOptions;
+  /** `gc.deletedelay` in ms: bounds the tombstone check of writes that create references. */
+  gcDeleteDelay?: number;
+  /** False only for the test that shows what the tombstone check prevents. */
+  tombstoneCheck?: boolean;
 }
 
 /** Wires the registry services over a driver. */
@@ -59,7 +64,12 @@ export function createRegistry(options: RegistryOptions): Registry {
     options.cache === 'inmemory'
       ? createMemoryCache({ ttl: options.cacheTtl, maxMemory: options.cacheMaxMemory })
       : createNullCache();
-  const blobs = createBlobService({ driver, cache, deleteEnabled });
+  const guard = createReferenceGuard({
+    driver,
+    deleteDelayMs: options.gcDeleteDelay ?? DEFAULT_GC_DELETE_DELAY_MS,
+    enabled: options.tombstoneCheck ?? true,
+  });
+  const blobs = createBlobService({ driver, cache, deleteEnabled, guard });
   const tags = createTagService(driver, cache);
   const referrers = createReferrerService(driver);
   const uploads = createUploadService({
@@ -76,6 +86,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     referrers,
     deleteEnabled,
     limits: options.manifestLimits,
+    guard,
   });
   return {
     blobs,

@@ -26,8 +26,11 @@ export interface RevisionStore {
   read(name: RepositoryName, digest: Digest): Promise<StoredManifest | undefined>;
   /** True when storage has the revision now. */
   exists(name: RepositoryName, digest: Digest): Promise<boolean>;
-  /** Writes a revision file, replacing any. */
-  write(name: RepositoryName, manifest: StoredManifest): Promise<void>;
+  /**
+   * Writes a revision file, replacing any. `references` (the blobs and manifests it names) go
+   * into the header, so that garbage collection marks without parsing manifests.
+   */
+  write(name: RepositoryName, manifest: StoredManifest, references: References): Promise<void>;
   /** Deletes a revision file; nothing when it is already gone. */
   delete(name: RepositoryName, digest: Digest): Promise<void>;
 }
@@ -69,9 +72,9 @@ export function createRevisionStore(driver: StorageDriver, cache: MetadataCache)
       return (await orMissing(driver.stat(revisionPath(name, digest)), undefined)) !== undefined;
     },
 
-    async write(name, manifest) {
+    async write(name, manifest, references) {
       const checkedAt = cache.now();
-      await driver.putContent(revisionPath(name, manifest.digest), encodeRevision(manifest));
+      await driver.putContent(revisionPath(name, manifest.digest), encodeRevision(manifest, references));
       remember(name, manifest, checkedAt);
     },
 
@@ -85,21 +88,42 @@ export function createRevisionStore(driver: StorageDriver, cache: MetadataCache)
   };
 }
 
+/** What a manifest references, as its revision header records it. */
+export interface References {
+  /** Config, layers and other blobs. */
+  blobs: Digest[];
+  /** Manifests an index lists. */
+  manifests: Digest[];
+}
+
+/** The header line of a revision file. Revisions written before Berth recorded `refs` lack it. */
+export interface RevisionHeader extends Omit<RevisionInfo, 'digest'> {
+  refs?: References;
+}
+
 /** A revision file: the header as one JSON line, a newline, then the manifest bytes. */
-function encodeRevision(manifest: StoredManifest): Buffer {
-  const header: Omit<RevisionInfo, 'digest'> = { mediaType: manifest.mediaType, size: manifest.size };
+function encodeRevision(manifest: StoredManifest, refs: References): Buffer {
+  const header: RevisionHeader = { mediaType: manifest.mediaType, size: manifest.size };
   if (manifest.subject) header.subject = manifest.subject;
+  header.refs = refs;
   return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), manifest.body]);
 }
 
-function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
+/** The header and body of a revision file; throws when it is damaged. */
+export function splitRevision(digest: Digest, file: Buffer): { header: RevisionHeader; body: Buffer } {
   const newline = file.indexOf(10);
-  const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as Omit<RevisionInfo, 'digest'>;
+  const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as RevisionHeader;
   const body = file.subarray(newline + 1);
   if (newline < 0 || body.length !== header.size) {
     throw new Error(
       `revision file of ${digest} is damaged: ${body.length} bytes after the header, expected ${header.size}`,
     );
   }
-  return { digest, ...header, body };
+  return { header, body };
+}
+
+function decodeRevision(digest: Digest, file: Buffer): StoredManifest {
+  const { header, body } = splitRevision(digest, file);
+  const { refs: _refs, ...info } = header;
+  return { digest, ...info, body };
 }

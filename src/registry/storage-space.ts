@@ -77,6 +77,8 @@ export function watchStorageSpace(
       list: (path, page) => driver.list(path, page),
       move: (from, to) => guard(driver.move(from, to)),
       delete: (path) => driver.delete(path),
+      deleteMany: (paths) => driver.deleteMany(paths),
+      scan: (path) => driver.scan(path),
       walk: (path, visit) => driver.walk(path, visit),
       redirectURL: (path) => driver.redirectURL(path),
       staged: {

@@ -15,6 +15,7 @@ export type DriverOperation =
   | 'list'
   | 'move'
   | 'delete'
+  | 'deleteMany'
   | 'walk'
   | 'redirectURL'
   | 'staged.start'
@@ -126,6 +127,8 @@ export function faultyDriver(inner: StorageDriver): FaultyDriver {
     list: (path, page) => run('list', path, () => inner.list(path, page)),
     move: (from, to) => run('move', from, () => inner.move(from, to)),
     delete: (path) => run('delete', path, () => inner.delete(path)),
+    deleteMany: (paths) => run('deleteMany', paths[0] ?? '/', () => inner.deleteMany(paths)),
+    scan: (path) => inner.scan(path),
     walk: (path, visit) => run('walk', path, () => inner.walk(path, visit)),
     redirectURL: (path) => run('redirectURL', path, () => inner.redirectURL(path)),
     staged: {

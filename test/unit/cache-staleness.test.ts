@@ -3,6 +3,7 @@
  * two processes: what one changes, the other sees within the ttl, and nothing is skipped on
  * the word of a cache.
  */
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkedDriver } from '../../src/blobstore/checked.js';
@@ -17,6 +18,7 @@ import { createManifestService } from '../../src/registry/manifests.js';
 import type { RepositoryName, Tag } from '../../src/registry/names.js';
 import { createReferrerService } from '../../src/registry/referrers.js';
 import { createTagService } from '../../src/registry/tags.js';
+import { createReferenceGuard } from '../../src/registry/tombstones.js';
 import { type FaultyDriver, faultyDriver } from '../helpers/faulty-driver.js';
 import { imageManifest, jsonBlob, OCI_MANIFEST, sha256 } from '../helpers/oci.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
@@ -27,9 +29,11 @@ const TTL = 1000;
 function processOver(driver: FaultyDriver, ttl = TTL) {
   let time = 0;
   const cache = createMemoryCache({ ttl, now: () => time });
-  const blobs = createBlobService({ driver, cache, deleteEnabled: true });
+  const guard = createReferenceGuard({ driver, deleteDelayMs: 60_000 });
+  const blobs = createBlobService({ driver, cache, deleteEnabled: true, guard });
   const tags = createTagService(driver, cache);
   const manifests = createManifestService({
+    guard,
     driver,
     cache,
     blobs,

@@ -9,6 +9,7 @@ import { catalogPage } from '../../src/registry/catalog.js';
 import { digestOf } from '../../src/registry/digest.js';
 import type { RepositoryName } from '../../src/registry/names.js';
 import { repositoryExists } from '../../src/registry/repositories.js';
+import { createReferenceGuard } from '../../src/registry/tombstones.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
 
 /** A driver whose writes below `prefix` fail while `failing` is true. */
@@ -40,6 +41,7 @@ describe('repository markers', () => {
     await driver.putContent(blobDataPath(digest), content);
     const faulty = failingWrites(driver, CATALOG_ROOT);
     const blobs = createBlobService({
+      guard: createReferenceGuard({ driver: faulty.driver, deleteDelayMs: 60_000 }),
       driver: faulty.driver,
       cache: createMemoryCache(),
       deleteEnabled: true,

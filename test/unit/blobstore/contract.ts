@@ -127,6 +127,38 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
       await rejectsNotFound(driver.delete('/del/tree'));
     });
 
+    it('deleteMany removes many objects, committed staged ones included, and skips missing paths', async () => {
+      const paths = Array.from({ length: 40 }, (_, i) => `/many/${String(i).padStart(2, '0')}`);
+      for (const path of paths) await driver.putContent(path, Buffer.from(path));
+      const staged = await driver.staged.write(
+        await driver.staged.start('/data/ma/many-staged'),
+        sourceOf('staged bytes'),
+      );
+      await driver.staged.commit(staged, '/many/committed');
+      await driver.putContent('/many/kept', Buffer.from('kept'));
+      await driver.deleteMany([...paths, '/many/committed', '/many/never-written']);
+      assert.deepEqual(await driver.list('/many'), ['kept']);
+      await rejectsNotFound(driver.getContent('/many/committed'));
+      await driver.deleteMany([]);
+    });
+
+    it('scan yields every object below a path in bytewise order with its modification time', async () => {
+      const written = ['/scan/a/1', '/scan/a-b', '/scan/b/deep/er/2', '/scan/c'];
+      for (const path of written) await driver.putContent(path, Buffer.from('x'));
+      const staged = await driver.staged.write(await driver.staged.start('/data/sc/scan'), sourceOf('bytes'));
+      await driver.staged.commit(staged, '/scan/b/committed');
+      await driver.putContent('/elsewhere/x', Buffer.from('x'));
+      const seen: string[] = [];
+      for await (const object of driver.scan('/scan')) {
+        seen.push(object.path);
+        assert.ok(Math.abs(object.modTime.getTime() - Date.now()) < 60_000, object.path);
+      }
+      assert.deepEqual(seen, ['/scan/a-b', '/scan/a/1', '/scan/b/committed', '/scan/b/deep/er/2', '/scan/c']);
+      const none: string[] = [];
+      for await (const object of driver.scan('/no/such/dir')) none.push(object.path);
+      assert.deepEqual(none, []);
+    });
+
     it('walk visits everything below a path, parents first, in order, and can skip subtrees', async () => {
       for (const path of ['/w/a/1', '/w/a/2', '/w/b/skipme/3', '/w/c'])
         await driver.putContent(path, Buffer.from('x'));

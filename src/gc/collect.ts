@@ -1,0 +1,237 @@
+/**
+ * One garbage collection run, online (docs/gc.md has the protocol and why no push loses a
+ * blob): mark what nothing references and is older than the grace period; tombstone it; wait
+ * `deletedelay`; mark again from storage; claim each tombstone still pending (a conditional
+ * write, so a push reviving it at the same moment wins or loses whole); delete what was
+ * claimed, links before blobs, in batches; wait `deletedelay` again and remove the
+ * tombstones. The caller holds the GC lease; its signal aborts the run before any delete.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isPreconditionFailed, orMissing, type StorageDriver } from '../blobstore/driver.js';
+import {
+  blobDataPath,
+  layerLinkPath,
+  TOMBSTONE_RUN_PATH,
+  TOMBSTONES_ROOT,
+  tombstonePath,
+} from '../blobstore/layout.js';
+import type { Digest } from '../registry/digest.js';
+import { forEachLimited } from '../registry/limited.js';
+import { encodeRecord, parseRecord, type RunRecord, type TombstoneRecord } from '../registry/tombstones.js';
+import { GC_CONCURRENCY, type Inventory, takeInventory } from './inventory.js';
+import {
+  inventoryCounts,
+  type LinkCandidate,
+  linkKey,
+  orphanReferrerEntries,
+  pathsOf,
+  unreferencedBlobs,
+  unreferencedLinks,
+} from './plan.js';
+import { type GcReport, type Phase, phaseTimer } from './report.js';
+
+/** Options of collectGarbage. */
+export interface CollectOptions {
+  driver: StorageDriver;
+  /** Nothing modified more recently than this many ms ago is deleted (`gc.graceperiod`). */
+  gracePeriodMs: number;
+  /** The wait between tombstoning and deleting, and after deleting (`gc.deletedelay`). */
+  deleteDelayMs: number;
+  /** Only report what would be deleted. */
+  dryRun?: boolean;
+  /** Aborted when the GC lease is lost. */
+  signal?: AbortSignal;
+  /** How long the lease lasts unless renewed: the run record's validity. */
+  leaseTtlMs: number;
+  /** Told as phases start and progress (a progress line on a terminal). */
+  onProgress?: (phase: Phase, done: number, total: number) => void;
+  now?: () => number;
+}
+
+/** Tombstones claimed and objects deleted per batch. */
+const BATCH = 1000;
+
+/** Runs one collection; resolves with its report. */
+export async function collectGarbage(options: CollectOptions): Promise<GcReport> {
+  const { driver, signal } = options;
+  const now = options.now ?? Date.now;
+  const timer = phaseTimer();
+  const run = `${now()}-${randomUUID().slice(0, 8)}`;
+  const progress = options.onProgress ?? (() => {});
+
+  progress('mark', 0, 0);
+  // A run that died leaves tombstones behind: void now that this run holds the lease.
+  await orMissing(driver.delete(TOMBSTONES_ROOT), undefined);
+  const first = await takeInventory(driver);
+  const candidates = await olderThanGrace(driver, first, now() - options.gracePeriodMs);
+  timer.end('mark');
+  const report = (deleted: Deleted, revived: number): GcReport => ({
+    dryRun: options.dryRun === true,
+    ...inventoryCounts(first),
+    deleted: { links: deleted.links.length, blobs: deleted.blobs.length, referrers: deleted.referrers },
+    bytesFreed: deleted.blobs.reduce((sum, digest) => sum + (candidates.sizes.get(digest) ?? 0), 0),
+    revived,
+    phases: timer.phases(),
+  });
+  if (options.dryRun) {
+    return report({ ...candidates, referrers: orphanReferrerEntries(first).length }, 0);
+  }
+  const targets = pathsOf(candidates.links, candidates.blobs);
+  if (targets.length === 0) {
+    const referrers = await deleteOrphanReferrers(driver, first);
+    return report({ links: [], blobs: [], referrers }, 0);
+  }
+
+  progress('tombstone', 0, targets.length);
+  const versions = await tombstone(driver, run, targets, options.leaseTtlMs, now);
+  timer.end('tombstone');
+  progress('wait', 0, 0);
+  await sleep(options.deleteDelayMs, undefined, { signal });
+  timer.end('wait');
+
+  progress('remark', 0, 0);
+  const second = await takeInventory(driver, { known: first });
+  const still = stillUnreferenced(second, candidates);
+  timer.end('remark');
+
+  progress('delete', 0, still.links.length + still.blobs.length);
+  const deleted = await claimAndDelete(driver, run, still, versions, options, now);
+  const referrers = await deleteOrphanReferrers(driver, second);
+  timer.end('delete');
+
+  progress('cleanup', 0, 0);
+  await sleep(options.deleteDelayMs, undefined, { signal });
+  await orMissing(driver.delete(TOMBSTONES_ROOT), undefined);
+  timer.end('cleanup');
+  const revived = targets.length - deleted.links.length - deleted.blobs.length;
+  return report({ ...deleted, referrers }, revived);
+}
+
+interface Candidates {
+  links: LinkCandidate[];
+  blobs: Digest[];
+  /** Bytes of each candidate blob. */
+  sizes: Map<Digest, number>;
+}
+
+interface Deleted {
+  links: LinkCandidate[];
+  blobs: Digest[];
+  referrers: number;
+}
+
+/**
+ * Unreferenced links and blobs last written before `cutoff`, with the size of each blob (a
+ * stat each, since a listing does not show it on S3: only candidates are asked).
+ */
+async function olderThanGrace(
+  driver: StorageDriver,
+  inventory: Inventory,
+  cutoff: number,
+): Promise<Candidates> {
+  const links = unreferencedLinks(inventory, cutoff);
+  const sizes = new Map<Digest, number>();
+  const blobs = await filterLimited(unreferencedBlobs(inventory, links, cutoff), async (digest) => {
+    const info = await orMissing(driver.stat(blobDataPath(digest)), undefined);
+    if (info) sizes.set(digest, info.size);
+    return info !== undefined;
+  });
+  return { links, blobs, sizes };
+}
+
+/** The candidates that a fresh inventory still finds unreferenced. */
+function stillUnreferenced(inventory: Inventory, candidates: Candidates): Candidates {
+  const links = new Set(unreferencedLinks(inventory).map(linkKey));
+  const keptLinks = candidates.links.filter((link) => links.has(linkKey(link)));
+  const blobs = new Set(unreferencedBlobs(inventory, keptLinks));
+  return { ...candidates, links: keptLinks, blobs: candidates.blobs.filter((digest) => blobs.has(digest)) };
+}
+
+/** Writes a pending tombstone per target; resolves with each one's version. */
+async function tombstone(
+  driver: StorageDriver,
+  run: string,
+  targets: string[],
+  leaseTtlMs: number,
+  now: () => number,
+): Promise<Map<string, string>> {
+  await writeRunRecord(driver, { run, phase: 'collecting', until: now() + leaseTtlMs });
+  const versions = new Map<string, string>();
+  const pending = encodeRecord({ state: 'pending', run } satisfies TombstoneRecord);
+  await forEachLimited(targets, GC_CONCURRENCY, async (target) => {
+    versions.set(target, await driver.putContent(tombstonePath(target), pending));
+  });
+  return versions;
+}
+
+/**
+ * Claims each tombstone with a conditional write of `deleting` and deletes the claimed targets
+ * batch by batch; a tombstone a push revived meanwhile fails the condition and its target stays.
+ */
+async function claimAndDelete(
+  driver: StorageDriver,
+  run: string,
+  still: Candidates,
+  versions: Map<string, string>,
+  options: CollectOptions,
+  now: () => number,
+): Promise<Deleted> {
+  const deleting = encodeRecord({ state: 'deleting', run } satisfies TombstoneRecord);
+  const claim = async (target: string): Promise<boolean> => {
+    const version = versions.get(target);
+    if (version === undefined) return false;
+    try {
+      await driver.putContent(tombstonePath(target), deleting, { ifMatch: version });
+    } catch (err) {
+      if (isPreconditionFailed(err)) return false;
+      throw err;
+    }
+    // A store that ignores conditions: a revival written just before is seen here at least.
+    if (driver.conditionalWrites) return true;
+    const stone = await orMissing(driver.getContent(tombstonePath(target)), undefined);
+    return parseRecord<TombstoneRecord>(stone)?.state === 'deleting';
+  };
+  const total = still.links.length + still.blobs.length;
+  const deleted = new Set<string>();
+  // Links first: a link left by a failed run still holds its blob.
+  const paths = pathsOf(still.links, still.blobs);
+  for (let start = 0; start < paths.length; start += BATCH) {
+    const batch = paths.slice(start, start + BATCH);
+    options.signal?.throwIfAborted();
+    await writeRunRecord(driver, { run, phase: 'collecting', until: now() + options.leaseTtlMs });
+    const claimed = await filterLimited(batch, claim);
+    options.signal?.throwIfAborted();
+    await driver.deleteMany(claimed);
+    for (const path of claimed) deleted.add(path);
+    options.onProgress?.('delete', deleted.size, total);
+  }
+  await writeRunRecord(driver, { run, phase: 'deleted', until: now() + options.leaseTtlMs });
+  return {
+    links: still.links.filter((link) => deleted.has(layerLinkPath(link.name, link.digest))),
+    blobs: still.blobs.filter((digest) => deleted.has(blobDataPath(digest))),
+    referrers: 0,
+  };
+}
+
+/**
+ * Removes referrers entries whose manifest is gone (a crash between deleting a manifest and
+ * its entry). Safe without tombstones: a push writes the manifest before its entry.
+ */
+async function deleteOrphanReferrers(driver: StorageDriver, inventory: Inventory): Promise<number> {
+  const orphans = orphanReferrerEntries(inventory);
+  await driver.deleteMany(orphans);
+  return orphans.length;
+}
+
+async function writeRunRecord(driver: StorageDriver, record: RunRecord): Promise<void> {
+  await driver.putContent(TOMBSTONE_RUN_PATH, encodeRecord(record));
+}
+
+async function filterLimited<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const verdicts = new Array<boolean>(items.length);
+  await forEachLimited(items, GC_CONCURRENCY, async (item, i) => {
+    verdicts[i] = await keep(item);
+  });
+  return items.filter((_, i) => verdicts[i]);
+}

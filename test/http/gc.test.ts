@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import request from 'supertest';
+import { orMissing } from '../../src/blobstore/driver.js';
+import { TOMBSTONES_ROOT } from '../../src/blobstore/layout.js';
+import { type CollectOptions, collectGarbage } from '../../src/gc/collect.js';
+import { TOMBSTONE_CHECK_OFF_VARIABLE } from '../../src/registry/tombstones.js';
+import { createGate, faultyDriver } from '../helpers/faulty-driver.js';
+import {
+  imageManifest,
+  jsonBlob,
+  ociError,
+  pushBlob,
+  pushImage,
+  pushManifest,
+  randomBlob,
+} from '../helpers/oci.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CONFIG = jsonBlob({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+
+function gcOptions(server: TestServer, overrides: Partial<CollectOptions> = {}): CollectOptions {
+  return { driver: server.driver, gracePeriodMs: 0, deleteDelayMs: 50, leaseTtlMs: 60_000, ...overrides };
+}
+
+async function blobStatus(server: TestServer, name: string, digest: string): Promise<number> {
+  return (await request(server.url).head(`/v2/${name}/blobs/${digest}`)).status;
+}
+
+async function tombstones(server: TestServer): Promise<string[]> {
+  return orMissing(server.driver.list(TOMBSTONES_ROOT), []);
+}
+
+/** Pushes a blob that no manifest references: the GC candidate of these tests. */
+async function pushLoneBlob(server: TestServer, name: string) {
+  const layer = randomBlob(2048);
+  await pushBlob(server.url, name, layer.content);
+  await pushBlob(server.url, name, CONFIG.content);
+  return layer;
+}
+
+describe('garbage collection', () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startTestServer({ config: { storage: { cache: { ttl: '0s' } } } });
+  });
+  afterEach(() => server.close());
+
+  it('deletes blobs and links no manifest references, keeps tagged images whole, and leaves no tombstone', async () => {
+    const kept = await pushImage(server.url, 'gc/app', 'v1');
+    const lone = await pushLoneBlob(server, 'gc/app');
+    const dropped = await pushImage(server.url, 'gc/other', 'old', { layerSize: 4096 });
+    await request(server.url).delete(`/v2/gc/other/manifests/${dropped.digest}`).expect(202);
+
+    const report = await collectGarbage(gcOptions(server));
+
+    assert.equal(report.deleted.blobs, 2, 'the lone layer and the deleted image layer');
+    assert.equal(report.deleted.links, 3, 'lone layer link, and the deleted image layer and config links');
+    assert.equal(report.bytesFreed, 2048 + 4096);
+    assert.equal(report.revived, 0);
+    assert.equal(await blobStatus(server, 'gc/app', lone.descriptor.digest), 404);
+    assert.equal(await blobStatus(server, 'gc/other', dropped.layer.digest), 404);
+    assert.equal(await blobStatus(server, 'gc/app', kept.layer.digest), 200);
+    assert.equal(
+      await blobStatus(server, 'gc/app', kept.config.digest),
+      200,
+      'a config shared with a deleted image',
+    );
+    await request(server.url).get(`/v2/gc/app/manifests/v1`).expect(200);
+    await request(server.url).get(`/v2/gc/app/blobs/${kept.layer.digest}`).expect(200);
+    assert.deepEqual(await tombstones(server), []);
+    assert.ok(report.phases.mark !== undefined && report.phases.delete !== undefined);
+  });
+
+  it('a dry run reports what a run would delete and deletes nothing', async () => {
+    const lone = await pushLoneBlob(server, 'gc/dry');
+    const report = await collectGarbage(gcOptions(server, { dryRun: true }));
+    assert.equal(report.dryRun, true);
+    assert.equal(report.deleted.blobs, 2, 'the layer and the config');
+    assert.equal(report.bytesFreed, 2048 + CONFIG.content.length);
+    assert.equal(await blobStatus(server, 'gc/dry', lone.descriptor.digest), 200);
+    assert.deepEqual(await tombstones(server), []);
+  });
+
+  it('keeps blobs younger than the grace period', async () => {
+    const lone = await pushLoneBlob(server, 'gc/young');
+    const report = await collectGarbage(gcOptions(server, { gracePeriodMs: 3_600_000 }));
+    assert.equal(report.deleted.blobs, 0);
+    assert.equal(await blobStatus(server, 'gc/young', lone.descriptor.digest), 200);
+  });
+
+  it('a manifest pushed while its layer is tombstoned revives it, and the image pulls after the run', async () => {
+    const lone = await pushLoneBlob(server, 'gc/revive');
+    const run = collectGarbage(gcOptions(server, { deleteDelayMs: 1_500 }));
+    await waitFor(async () => (await tombstones(server)).length > 0, 10_000);
+    const manifest = imageManifest({ config: CONFIG.descriptor, layers: [lone.descriptor] });
+    await pushManifest(server.url, 'gc/revive', 'v1', manifest);
+    const report = await run;
+    assert.equal(report.deleted.blobs, 0);
+    assert.ok(report.revived >= 2, `the layer and its link were revived (${report.revived})`);
+    await request(server.url).get(`/v2/gc/revive/blobs/${lone.descriptor.digest}`).expect(200);
+  });
+
+  it('a mount from a repository whose link is tombstoned revives it', async () => {
+    const lone = await pushLoneBlob(server, 'gc/source');
+    const run = collectGarbage(gcOptions(server, { deleteDelayMs: 1_500 }));
+    await waitFor(async () => (await tombstones(server)).length > 0, 10_000);
+    await request(server.url)
+      .post(`/v2/gc/target/blobs/uploads/?mount=${lone.descriptor.digest}&from=gc/source`)
+      .expect(201);
+    await pushManifest(
+      server.url,
+      'gc/target',
+      'v1',
+      imageManifest({ config: CONFIG.descriptor, layers: [lone.descriptor] }),
+    ).catch(() => undefined);
+    const report = await run;
+    assert.equal(await blobStatus(server, 'gc/target', lone.descriptor.digest), 200);
+    assert.ok(report.revived >= 1);
+  });
+});
+
+describe('garbage collection racing a push it has already claimed', () => {
+  for (const check of [true, false]) {
+    it(
+      check
+        ? 'the push fails with MANIFEST_BLOB_UNKNOWN, leaves no tag behind, and pushing again works'
+        : 'without the tombstone check (the negative control) the push succeeds and its layer is lost',
+      async () => {
+        const previous = process.env[TOMBSTONE_CHECK_OFF_VARIABLE];
+        if (!check) process.env[TOMBSTONE_CHECK_OFF_VARIABLE] = '1';
+        const server = await startTestServer({ config: { storage: { cache: { ttl: '0s' } } } });
+        if (previous === undefined) delete process.env[TOMBSTONE_CHECK_OFF_VARIABLE];
+        else process.env[TOMBSTONE_CHECK_OFF_VARIABLE] = previous;
+        try {
+          const lone = await pushLoneBlob(server, 'gc/race');
+          // GC stops in front of its delete, after claiming; the push comes then.
+          const gate = createGate();
+          const gcDriver = faultyDriver(server.driver);
+          gcDriver.inject({ operation: 'deleteMany', delay: gate.wait, times: 1 });
+          const run = collectGarbage({ ...gcOptions(server), driver: gcDriver });
+          await gate.reached;
+          const manifest = imageManifest({ config: CONFIG.descriptor, layers: [lone.descriptor] });
+          const push = request(server.url)
+            .put('/v2/gc/race/manifests/v1')
+            .set('Content-Type', 'application/vnd.oci.image.manifest.v1+json')
+            .send(manifest.toString('utf8'))
+            .then((response) => response);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          gate.open();
+          const [response, report] = await Promise.all([push, run]);
+          assert.equal(report.deleted.blobs, 2, 'GC deleted the layer and config it had claimed');
+          if (!check) {
+            assert.equal(response.status, 201, 'nothing told the push');
+            await request(server.url).get(`/v2/gc/race/blobs/${lone.descriptor.digest}`).expect(404);
+            return;
+          }
+          assert.equal(response.status, 400, response.text);
+          assert.equal(ociError(response.body).code, 'MANIFEST_BLOB_UNKNOWN');
+          await request(server.url).head('/v2/gc/race/manifests/v1').expect(404);
+          await pushBlob(server.url, 'gc/race', lone.content);
+          await pushBlob(server.url, 'gc/race', CONFIG.content);
+          await pushManifest(server.url, 'gc/race', 'v1', manifest);
+          await request(server.url).get(`/v2/gc/race/blobs/${lone.descriptor.digest}`).expect(200);
+        } finally {
+          await server.close();
+        }
+      },
+    );
+  }
+});
