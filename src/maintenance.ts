@@ -12,7 +12,7 @@
 import type { StorageDriver } from './blobstore/driver.js';
 import type { BerthConfig } from './config/schema.js';
 import type { Logger } from './log/logger.js';
-import { withLease } from './registry/lease.js';
+import { LEASE_TTL_MS, withLease } from './registry/lease.js';
 import type { Registry } from './registry/registry.js';
 
 type PurgeConfig = BerthConfig['storage']['maintenance']['uploadpurging'];
@@ -28,11 +28,7 @@ export interface MaintenanceOptions {
   leases: StorageDriver;
 }
 
-/**
- * How long a job's lease lasts unless renewed (every third of it while the job runs): how long
- * the jobs stop after a process dies holding one.
- */
-export const LEASE_TTL_MS = 60_000;
+export { LEASE_TTL_MS } from './registry/lease.js';
 
 /** The lease every upload purge run takes, in a server or `berth purge`. */
 export const UPLOAD_PURGE_LEASE = 'upload-purge';

@@ -63,6 +63,17 @@ export const GROUPS: CommandGroup[] = [
     notes: [],
   },
   {
+    name: 'gc',
+    args: '[--config FILE] [--dry-run] [--json]',
+    about: [
+      'Collect garbage once on the configured store, while servers',
+      'keep serving it: delete blobs and layer links no manifest',
+      'references (older than gc.graceperiod). --dry-run only reports.',
+    ],
+    subcommands: [],
+    notes: [],
+  },
+  {
     name: 'config',
     args: '<command>',
     about: ['Check configuration.'],

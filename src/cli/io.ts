@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 /** A place to write text: process.stdout, process.stderr or a test's collector. */
 export interface TextOut {
   write(text: string): unknown;
+  /** True on a terminal: progress lines are drawn only there. */
+  isTTY?: boolean;
 }
 
 /** Standard input: a pipe, a file, a terminal (isTTY, setRawMode) or a test's Readable. */

@@ -11,8 +11,9 @@ import { parseDuration } from '../config/values.js';
 import { LEASE_TTL_MS, UPLOAD_PURGE_LEASE } from '../maintenance.js';
 import { withLease } from '../registry/lease.js';
 import { purgeIdleUploads } from '../registry/upload-purge.js';
+import { parseFlags } from './flags.js';
 import { groupNamed, groupUsage } from './help.js';
-import { CliError, type CliIo, HelpRequest } from './io.js';
+import { CliError, type CliIo } from './io.js';
 
 interface PurgeFlags {
   config: string | undefined;
@@ -23,7 +24,7 @@ interface PurgeFlags {
 
 /** Runs `berth purge`; resolves with the exit code. */
 export async function purgeCommand(args: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(args, io.env.BERTH_CONFIG || undefined);
+  const flags = purgeFlags(args, io.env.BERTH_CONFIG || undefined);
   const { config } = await loadConfig(flags.config, io.env);
   const { driver } = await createConfiguredDriver(config.storage);
   const storage = checkedDriver(driver);
@@ -43,23 +44,21 @@ export async function purgeCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-function parseFlags(args: string[], configFromEnv: string | undefined): PurgeFlags {
+function purgeFlags(args: string[], configFromEnv: string | undefined): PurgeFlags {
   const usage = groupUsage(groupNamed('purge'));
-  const flags: PurgeFlags = { config: configFromEnv, dryRun: false, age: undefined };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const value = () => {
-      const next = args[++i];
-      if (next === undefined) throw new CliError(`${arg} needs a value\n${usage}`);
-      return next;
-    };
-    if (arg === '-h' || arg === '--help') throw new HelpRequest(usage);
-    else if (arg === '--dry-run') flags.dryRun = true;
-    else if (arg === '--config' || arg === '-c') flags.config = value();
-    else if (arg === '--age') flags.age = ageOf(value(), usage);
-    else throw new CliError(`purge: unexpected argument "${arg}"\n${usage}`);
-  }
-  return flags;
+  const flags = parseFlags(
+    'purge',
+    args,
+    { '--config': 'value', '--dry-run': 'switch', '--age': 'value' },
+    usage,
+    { '-c': '--config' },
+  );
+  const age = flags['--age'];
+  return {
+    config: (flags['--config'] as string | undefined) ?? configFromEnv,
+    dryRun: flags['--dry-run'] === true,
+    age: typeof age === 'string' ? ageOf(age, usage) : undefined,
+  };
 }
 
 function ageOf(text: string, usage: string): number {

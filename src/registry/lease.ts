@@ -52,6 +52,12 @@ export interface HeldLease {
 /** What withLease did: ran the job, or found the lease held by someone else. */
 export type LeaseOutcome<T> = { ran: true; value: T } | { ran: false; heldBy: LeaseRecord };
 
+/**
+ * How long a job's lease lasts unless renewed (every third of it while the job runs): how long
+ * the jobs stop after a process dies holding one.
+ */
+export const LEASE_TTL_MS = 60_000;
+
 const THIS_PROCESS = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 
 /**

@@ -68,8 +68,8 @@ export interface ReferenceGuard {
 export const DEFAULT_GC_DELETE_DELAY_MS = 5 * 60_000;
 
 /**
- * Set to 1, a server skips the tombstone check, and pushes racing GC lose blobs: only the test
- * that shows the check is needed sets it (docs/gc.md).
+ * Set to 1, servers skip the tombstone check and `berth gc` deletes without marking again, so
+ * pushes racing GC lose blobs: only the tests that show the protocol is needed set it (docs/gc.md).
  */
 export const TOMBSTONE_CHECK_OFF_VARIABLE = 'BERTH_TEST_SKIP_TOMBSTONE_CHECK';
 
