@@ -11,6 +11,7 @@ import { createConfiguredDriver } from './blobstore/create-driver.js';
 import type { StorageDriver } from './blobstore/driver.js';
 import { sweepStaleTempFiles } from './blobstore/temp-files.js';
 import type { BerthConfig } from './config/schema.js';
+import { scheduleCollection } from './gc/schedule.js';
 import type { Fields, Logger } from './log/logger.js';
 import { startMaintenance } from './maintenance.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -96,6 +97,7 @@ export async function startBerth(
     leases: driver,
   });
   const stopGovernor = startMemoryGovernor();
+  const stopCollecting = scheduleCollection({ driver, gc: config.gc, logger, metrics });
   const announce = options.announce ?? logger.info;
   announce(`berth listening on ${server.url}, storing data in ${storage.location} (${storage.driver.name})`, {
     addr: server.url,
@@ -112,10 +114,12 @@ export async function startBerth(
     reloadAuth: auth.reload,
     async stop() {
       const maintenanceStopped = stopMaintenance(config.http.draintimeout);
+      const collectionStopped = stopCollecting();
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
       await maintenanceStopped;
+      await collectionStopped;
     },
   };
 }

@@ -19,6 +19,8 @@ export interface RunOptions {
   onProgress?: (phase: Phase, done: number, total: number) => void;
   /** False only for the test that shows what the protocol prevents. */
   recheck?: boolean;
+  /** Aborts the run (a server stopping). */
+  signal?: AbortSignal;
 }
 
 /** Collects garbage once unless another process holds the GC lease. */
@@ -30,7 +32,7 @@ export function runCollection(options: RunOptions): Promise<LeaseOutcome<GcRepor
       gracePeriodMs: gc.graceperiod,
       deleteDelayMs: gc.deletedelay,
       leaseTtlMs: LEASE_TTL_MS,
-      signal: lease.signal,
+      signal: options.signal ? AbortSignal.any([lease.signal, options.signal]) : lease.signal,
       ...(options.dryRun ? { dryRun: true } : {}),
       ...(options.recheck === false ? { recheck: false } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

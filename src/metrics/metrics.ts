@@ -3,9 +3,11 @@
  * state): HTTP requests by route template and status, bytes in and out, uploads streaming
  * right now, storage driver operation latency, and writes refused for lack of space.
  */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthEvent } from '../auth/authorizer.js';
 import type { OperationObserver } from '../blobstore/checked.js';
+import type { GcReport } from '../gc/report.js';
 
 /** The metrics the rest of Berth reports to. */
 export interface Metrics {
@@ -24,7 +26,12 @@ export interface Metrics {
   storageFullRefusal(): void;
   /** Counts logins, issued and refused tokens, and refused requests. */
   observeAuth(event: AuthEvent): void;
+  /** A scheduled GC run's outcome, with its report when it ran. */
+  observeGc(outcome: GcOutcome, report?: GcReport): void;
 }
+
+/** How a scheduled GC run ended: it ran, another process held the lease, or it failed. */
+export type GcOutcome = 'completed' | 'skipped' | 'failed';
 
 /** One finished HTTP request. */
 export interface RequestSample {
@@ -92,9 +99,12 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const gc = gcMetrics(registry);
+
   return {
     registry,
     render: () => registry.metrics(),
+    observeGc: gc.observe,
     observeRequest(sample) {
       const labels = { method: sample.method, route: sample.route, status: String(sample.status) };
       requests.inc(labels);
@@ -113,6 +123,50 @@ export function createMetrics(): Metrics {
     },
     observeAuth(event) {
       auth.inc({ event });
+    },
+  };
+}
+
+/** Garbage collection: runs, what they deleted and freed, and how long the last one took. */
+function gcMetrics(registry: Registry) {
+  const runs = new Counter({
+    name: 'berth_gc_runs_total',
+    help: 'Scheduled GC runs by outcome: completed, skipped (another process held the lease), failed.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const deleted = new Counter({
+    name: 'berth_gc_deleted_objects_total',
+    help: 'Objects GC deleted, by kind: blob, link (a layer link), referrer (a referrers entry).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const freed = new Counter({
+    name: 'berth_gc_freed_bytes_total',
+    help: 'Bytes of blobs GC deleted.',
+    registers: [registry],
+  });
+  const revived = new Counter({
+    name: 'berth_gc_revived_total',
+    help: 'GC candidates a push referenced again before they were deleted.',
+    registers: [registry],
+  });
+  const phases = new Gauge({
+    name: 'berth_gc_last_run_phase_seconds',
+    help: 'How long each phase of the last completed GC run took.',
+    labelNames: ['phase'],
+    registers: [registry],
+  });
+  return {
+    observe(outcome: GcOutcome, report?: GcReport): void {
+      runs.inc({ outcome });
+      if (!report) return;
+      deleted.inc({ kind: 'blob' }, report.deleted.blobs);
+      deleted.inc({ kind: 'link' }, report.deleted.links);
+      deleted.inc({ kind: 'referrer' }, report.deleted.referrers);
+      freed.inc(report.bytesFreed);
+      revived.inc(report.revived);
+      for (const [phase, ms] of Object.entries(report.phases)) phases.set({ phase }, (ms ?? 0) / 1000);
     },
   };
 }
