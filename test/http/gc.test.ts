@@ -174,11 +174,17 @@ describe('garbage collection racing a push it has already claimed', () => {
 describe('garbage collection on a schedule (gc.interval)', () => {
   it('a server collects by itself and counts the run in /metrics', async () => {
     const server = await startTestServer({
-      config: { gc: { interval: '1s', graceperiod: '0s', deletedelay: '100ms' }, storage: { cache: { ttl: '0s' } } },
+      config: {
+        gc: { interval: '1s', graceperiod: '0s', deletedelay: '100ms' },
+        storage: { cache: { ttl: '0s' } },
+      },
     });
     try {
       const lone = await pushLoneBlob(server, 'gc/scheduled');
-      await waitFor(async () => (await blobStatus(server, 'gc/scheduled', lone.descriptor.digest)) === 404, 30_000);
+      await waitFor(
+        async () => (await blobStatus(server, 'gc/scheduled', lone.descriptor.digest)) === 404,
+        30_000,
+      );
       await waitFor(async () => {
         const text = (await request(server.url).get('/metrics')).text;
         return /berth_gc_runs_total\{outcome="completed"\} [1-9]/.test(text);
