@@ -51,9 +51,12 @@ export function filesystemLeftovers(root: string): LeftoverSweeping {
 
 /** A temp file's name is a dot-file's, outside the path grammar; its directory is not. */
 function checkLeftoverPath(leftover: Leftover): void {
+  if (leftover.kind !== 'temp file') {
+    assertValidPath(leftover.path);
+    return;
+  }
   const at = leftover.path.lastIndexOf('/');
   const name = leftover.path.slice(at + 1);
-  if (leftover.kind !== 'temp file') return assertValidPath(leftover.path);
   assertValidPath(at === 0 ? '/' : leftover.path.slice(0, at));
   if (!isTempOrLock(name)) throw new InvalidPathError(leftover.path);
 }
