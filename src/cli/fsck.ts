@@ -17,6 +17,14 @@ import { printTable } from './table.js';
 /** Leftovers younger than this are left alone: a writer may still be at work on them. */
 const DEFAULT_OLDER_THAN_MS = 24 * 3_600_000;
 
+/**
+ * The least age, whatever --older-than says: S3 lists modification times in whole seconds,
+ * and the store's clock may differ from ours, so an object written just after the run began
+ * could look older than a cutoff taken at that moment and lose its upload session's
+ * protection (leftover-sweep.ts).
+ */
+const MIN_OLDER_THAN_MS = 60_000;
+
 interface FsckFlags {
   config: string | undefined;
   repair: boolean;
@@ -33,7 +41,7 @@ export async function fsckCommand(args: string[], io: CliIo): Promise<number> {
   const progress = progressLine(io.stderr);
   const report = await runFsck(checkedDriver(driver), {
     repair: flags.repair,
-    cutoff: new Date(started.getTime() - flags.olderThan),
+    cutoff: new Date(started.getTime() - Math.max(flags.olderThan, MIN_OLDER_THAN_MS)),
     started,
     ...(progress ? { progress } : {}),
   });

@@ -1,6 +1,6 @@
 /** Listing what a repository's directories hold, by digest, for `berth fsck`. */
-import { orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { referrersPath, referrersRootPath } from '../blobstore/layout.js';
+import { type FileInfo, orMissing, type StorageDriver } from '../blobstore/driver.js';
+import { referrersRootPath } from '../blobstore/layout.js';
 import { type Digest, parseDigest } from '../registry/digest.js';
 import type { RepositoryName } from '../registry/names.js';
 
@@ -22,16 +22,20 @@ export interface ReferrerEntry {
   referrer: Digest;
 }
 
-/** Every entry of a repository's referrers index. */
+/** Every entry of a repository's referrers index (one walk: `<alg>/<hex>/<alg>-<hex>` files). */
 export async function referrerEntries(driver: StorageDriver, name: RepositoryName): Promise<ReferrerEntry[]> {
+  const root = referrersRootPath(name);
   const entries: ReferrerEntry[] = [];
-  for (const subject of await digestsBelow(driver, referrersRootPath(name))) {
-    for (const entry of await orMissing(driver.list(referrersPath(name, subject)), [] as string[])) {
-      // An entry is named `<alg>-<hex>`: a digest's `:` cannot be in a path.
-      const referrer = digestOrUndefined(entry.replace('-', ':'));
-      if (referrer) entries.push({ subject, referrer });
-    }
-  }
+  const visit = (info: FileInfo) => {
+    const [algorithm, hex, entry, ...deeper] = info.path.slice(root.length + 1).split('/');
+    if (info.isDir || entry === undefined || deeper.length > 0) return undefined;
+    // An entry is named `<alg>-<hex>`: a digest's `:` cannot be in a path.
+    const subject = digestOrUndefined(`${algorithm}:${hex}`);
+    const referrer = digestOrUndefined(entry.replace('-', ':'));
+    if (subject && referrer) entries.push({ subject, referrer });
+    return undefined;
+  };
+  await orMissing(driver.walk(root, visit), undefined);
   return entries;
 }
 

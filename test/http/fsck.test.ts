@@ -1,0 +1,209 @@
+/**
+ * `berth fsck [--repair]` on the filesystem and on S3 (s3rver), against a store two replicas
+ * serve: a clean store, damage found and quarantined, leftovers of crashes swept by age while
+ * open upload sessions keep theirs, the JSON shape, and a push going on during runs.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import type { FileInfo } from '../../src/blobstore/driver.js';
+import {
+  blobDataPath,
+  DATA_ROOT,
+  quarantinePath,
+  stagedDataPath,
+  tagPath,
+  uploadPath,
+} from '../../src/blobstore/layout.js';
+import type { Digest } from '../../src/registry/digest.js';
+import type { RepositoryName, Tag } from '../../src/registry/names.js';
+import { type FsckStore, fsck, startFsckStore } from '../helpers/fsck-store.js';
+import {
+  binary,
+  imageIndex,
+  imageManifest,
+  jsonBlob,
+  manifestDescriptor,
+  OCI_INDEX,
+  pushBlob,
+  pushImage,
+  pushManifest,
+  randomBlob,
+} from '../helpers/oci.js';
+
+const MIB = 1024 * 1024;
+const DAYS_AGO_2 = () => new Date(Date.now() - 2 * 24 * 3_600_000);
+
+interface Report {
+  clean: boolean;
+  checked: Record<string, number>;
+  broken: Array<{ kind: string; item: string; path: string; problem: string; action?: string }>;
+  leftovers: Array<{ kind: string; path: string; size: number; modTime: string; action?: string }>;
+  quarantine?: string;
+}
+
+async function fsckJson(store: FsckStore, ...args: string[]): Promise<{ code: number; report: Report }> {
+  const result = await fsck(store, '--json', ...args);
+  return { code: result.code, report: JSON.parse(result.stdout) as Report };
+}
+
+async function blobOf(url: string, name: string, digest: string): Promise<{ status: number; body: Buffer }> {
+  const response = await request(url).get(`/v2/${name}/blobs/${digest}`).buffer(true).parse(binary);
+  return { status: response.status, body: response.body as Buffer };
+}
+
+/** Pushes an image of a config and one layer, keeping the layer's bytes. */
+async function pushKnownImage(url: string, name: string, tag: string) {
+  const config = jsonBlob({ architecture: 'amd64', os: 'linux', name, tag });
+  const layer = randomBlob(64 * 1024);
+  await pushBlob(url, name, config.content);
+  await pushBlob(url, name, layer.content);
+  const manifest = imageManifest({ config: config.descriptor, layers: [layer.descriptor] });
+  const digest = await pushManifest(url, name, tag, manifest);
+  return {
+    manifest,
+    digest,
+    config: config.descriptor,
+    layer: layer.descriptor,
+    layerContent: layer.content,
+  };
+}
+
+async function startUpload(url: string, name: string): Promise<{ location: string; id: string }> {
+  const started = await request(url).post(`/v2/${name}/blobs/uploads/`).expect(202);
+  const location = started.headers.location as string;
+  return { location, id: location.split('/').pop() as string };
+}
+
+/** A session holding one acknowledged chunk larger than an S3 part (a multipart upload on S3). */
+async function patchedSession(url: string, name: string) {
+  const blob = randomBlob(6 * MIB);
+  const session = await startUpload(url, name);
+  await request(url)
+    .patch(session.location)
+    .set('Content-Range', `0-${blob.content.length - 1}`)
+    .send(blob.content)
+    .expect(202);
+  return { ...session, blob };
+}
+
+/** Everything stored at or below a session's staged-data path. */
+async function stagedObjects(store: FsckStore, id: string): Promise<string[]> {
+  const found: string[] = [];
+  await store.driver
+    .walk(DATA_ROOT, (info: FileInfo) => {
+      if (!info.isDir && info.path.startsWith(stagedDataPath(id))) found.push(info.path);
+      return undefined;
+    })
+    .catch(() => {});
+  return found;
+}
+
+async function backdateSession(store: FsckStore, id: string): Promise<void> {
+  for (const path of [stagedDataPath(id), ...(await stagedObjects(store, id))])
+    await store.backdate(path, DAYS_AGO_2()).catch(() => {});
+}
+
+for (const backend of ['filesystem', 's3'] as const) {
+  describe(`berth fsck on ${backend}`, () => {
+    let store: FsckStore;
+    let url: string;
+    let replica: string;
+    before(async () => {
+      store = await startFsckStore(backend);
+      url = store.replicas[0].url;
+      replica = store.replicas[1].url;
+    });
+    after(() => store.close());
+
+    it('a clean store with images, an index and a referrer is reported clean (exit 0)', async () => {
+      const image = await pushImage(url, 'clean/app', 'v1');
+      const other = await pushImage(url, 'clean/app', 'v2');
+      const index = imageIndex([manifestDescriptor(image.manifest), manifestDescriptor(other.manifest)]);
+      await pushManifest(url, 'clean/app', 'multi', index, OCI_INDEX);
+      const signature = jsonBlob({ signed: true });
+      await pushBlob(url, 'clean/app', signature.content);
+      const referrer = imageManifest({
+        config: signature.descriptor,
+        layers: [],
+        subject: manifestDescriptor(image.manifest),
+      });
+      await pushManifest(url, 'clean/app', 'sig', referrer);
+
+      const { code, report } = await fsckJson(store);
+      assert.equal(code, 0, JSON.stringify(report));
+      assert.equal(report.clean, true);
+      assert.deepEqual(report.broken, []);
+      assert.equal(report.checked.repositories, 1, JSON.stringify(report.checked));
+      assert.equal(report.checked.manifests, 4);
+      assert.equal(report.checked.tags, 4);
+      assert.equal(report.checked.referrers, 1, JSON.stringify(report.checked));
+      assert.equal(report.checked.blobs, 4, 'one config shared, two layers, the signature'); 
+      const text = await fsck(store);
+      assert.equal(text.code, 0);
+      assert.match(text.stdout, /^checked \d+ blobs .*: 0 broken, 0 leftovers\nclean\n$/);
+    });
+
+    it('finds a corrupted blob, a dangling tag and a manifest whose layer is gone; --repair quarantines them; the blob can be pushed again', async () => {
+      const a = await pushKnownImage(url, 'broken/a', 'v1');
+      const b = await pushKnownImage(url, 'broken/b', 'v1');
+      const layerA = a.layer.digest as Digest;
+      // A replica reads the blob first: on S3 it now remembers where its bytes are.
+      assert.equal((await blobOf(replica, 'broken/a', layerA)).status, 200);
+      await store.corrupt(blobDataPath(layerA), Buffer.from('flipped bits'));
+      await store.driver.delete(blobDataPath(b.layer.digest as Digest));
+      const nowhere = `sha256:${'0'.repeat(64)}`;
+      await store.driver.putContent(
+        tagPath('broken/a' as RepositoryName, 'dangling' as Tag),
+        Buffer.from(nowhere),
+      );
+
+      const found = await fsckJson(store);
+      assert.equal(found.code, 1);
+      assert.equal(found.report.clean, false);
+      const problems = found.report.broken.map(({ kind, item, problem }) => `${kind} ${item}: ${problem}`);
+      assert.deepEqual(problems.sort(), [
+        `blob ${layerA}: its bytes hash to sha256:${createHash('sha256').update('flipped bits').digest('hex')}`,
+        `manifest broken/a@${a.digest}: references blob ${layerA}, whose bytes are corrupt`,
+        `manifest broken/b@${b.digest}: references blob ${b.layer.digest}, which is missing`,
+        `tag broken/a:dangling: points at ${nowhere}, which is not a manifest of broken/a`,
+        `tag broken/a:v1: points at ${a.digest}, which is a broken manifest`,
+        `tag broken/b:v1: points at ${b.digest}, which is a broken manifest`,
+      ]);
+      assert.ok(found.report.broken.every((finding) => finding.action === undefined));
+
+      const repaired = await fsckJson(store, '--repair');
+      assert.equal(repaired.code, 0, JSON.stringify(repaired.report));
+      assert.equal(repaired.report.broken.length, 6);
+      for (const finding of repaired.report.broken)
+        assert.match(finding.action ?? '', /^quarantined/, finding.item);
+      const run = (repaired.report.quarantine ?? '').split('/').pop() as string;
+      const kept = await store.driver.getContent(quarantinePath(run, blobDataPath(layerA)));
+      assert.equal(kept.toString(), 'flipped bits', 'the corrupt bytes are kept, not destroyed');
+      const dangling = quarantinePath(run, tagPath('broken/a' as RepositoryName, 'dangling' as Tag));
+      assert.equal((await store.driver.getContent(dangling)).toString(), nowhere);
+
+      const again = await fsckJson(store);
+      assert.equal(again.code, 0, JSON.stringify(again.report));
+      assert.deepEqual(again.report.broken, []);
+
+      for (const server of [url, replica]) {
+        await request(server).head(`/v2/broken/a/blobs/${layerA}`).expect(404);
+        await request(server).get('/v2/broken/a/manifests/v1').expect(404);
+      }
+      const config = (await blobOf(replica, 'broken/a', a.config.digest)).status;
+      assert.equal(config, 200, 'what was sound stays');
+
+      // The layer's own bytes again, through one replica; both serve them afterwards.
+      await pushBlob(url, 'broken/a', a.layerContent);
+      for (const server of [url, replica]) {
+        const served = await blobOf(server, 'broken/a', layerA);
+        assert.equal(served.status, 200);
+        assert.equal(`sha256:${createHash('sha256').update(served.body).digest('hex')}`, layerA);
+      }
+      await pushManifest(url, 'broken/a', 'v1', a.manifest);
+      assert.equal((await fsckJson(store)).code, 0);
+    });
+  });
+}
