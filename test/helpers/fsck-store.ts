@@ -44,7 +44,8 @@ const PREFIX = 'fsck';
 export async function startFsckStore(backend: 'filesystem' | 's3'): Promise<FsckStore> {
   const root = await tempDir('berth-fsck-');
   const s3 = backend === 's3' ? await startS3Server({ conditional: true }) : undefined;
-  const storage = s3 ? s3.storageConfig(PREFIX) : { driver: 'filesystem' };
+  // 5 MiB parts: a 6 MiB chunk is then a multipart upload, as a large layer is.
+  const storage = s3 ? s3.storageConfig(PREFIX, { chunksize: 5 * 1024 * 1024 }) : { driver: 'filesystem' };
   const config = { storage: { ...storage, cache: { ttl: '0s' } } };
   const replicas: [TestServer, TestServer] = [
     await startTestServer({ root, config }),

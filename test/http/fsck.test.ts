@@ -139,7 +139,7 @@ for (const backend of ['filesystem', 's3'] as const) {
       assert.equal(report.checked.manifests, 4);
       assert.equal(report.checked.tags, 4);
       assert.equal(report.checked.referrers, 1, JSON.stringify(report.checked));
-      assert.equal(report.checked.blobs, 4, 'one config shared, two layers, the signature'); 
+      assert.equal(report.checked.blobs, 4, 'one config shared, two layers, the signature');
       const text = await fsck(store);
       assert.equal(text.code, 0);
       assert.match(text.stdout, /^checked \d+ blobs .*: 0 broken, 0 leftovers\nclean\n$/);
@@ -203,6 +203,85 @@ for (const backend of ['filesystem', 's3'] as const) {
         assert.equal(`sha256:${createHash('sha256').update(served.body).digest('hex')}`, layerA);
       }
       await pushManifest(url, 'broken/a', 'v1', a.manifest);
+      assert.equal((await fsckJson(store)).code, 0);
+    });
+
+    it("sweeps leftovers older than the age; younger ones and an open session's are kept", async () => {
+      const open = await patchedSession(url, 'left/open');
+      const abandoned = await patchedSession(url, 'left/abandoned');
+      const young = await patchedSession(url, 'left/young');
+      for (const { id } of [abandoned, young])
+        await store.driver.delete(
+          uploadPath(`left/${id === young.id ? 'young' : 'abandoned'}` as RepositoryName, id),
+        );
+      await backdateSession(store, open.id);
+      await backdateSession(store, abandoned.id);
+      const expected = [stagedDataPath(abandoned.id)];
+      if (store.s3) {
+        // A chunk cut off by an outage, whose client then gave up: one multipart upload is left.
+        const cut = await startUpload(url, 'left/cut');
+        const faults = [
+          store.s3.inject({ operation: 'UploadPart', status: 500, code: 'InternalError', times: 100 }),
+          store.s3.inject({
+            operation: 'AbortMultipartUpload',
+            status: 500,
+            code: 'InternalError',
+            times: 100,
+          }),
+        ];
+        const chunk = randomBlob(12 * MIB).content;
+        await request(url)
+          .patch(cut.location)
+          .set('Content-Range', `0-${chunk.length - 1}`)
+          .send(chunk)
+          .expect(503);
+        for (const undo of faults) undo();
+        await request(url).delete(cut.location).expect(204);
+        assert.equal((await store.s3.incompleteUploads()).filter((key) => key.endsWith(cut.id)).length, 1);
+        await store.s3.backdate(`fsck${stagedDataPath(cut.id)}`, DAYS_AGO_2());
+        expected.push(stagedDataPath(cut.id));
+      } else {
+        await store.writeRaw('/repositories/left/open/_uploads/.tmp-crashed', 'half a write');
+        await store.backdate('/repositories/left/open/_uploads/.tmp-crashed', DAYS_AGO_2());
+        await store.writeRaw('/repositories/left/open/_uploads/.tmp-writing', 'being written');
+        expected.push('/repositories/left/open/_uploads/.tmp-crashed');
+      }
+
+      const found = await fsckJson(store);
+      assert.equal(found.code, 1, 'leftovers make a store unclean');
+      const listed = found.report.leftovers.map((leftover) => leftover.path);
+      for (const path of listed)
+        assert.ok(
+          expected.some((prefix) => path.startsWith(prefix)),
+          path,
+        );
+      for (const prefix of expected)
+        assert.ok(
+          listed.some((path) => path.startsWith(prefix)),
+          prefix,
+        );
+      if (store.s3)
+        assert.ok(found.report.leftovers.some((leftover) => leftover.kind === 'unfinished upload'));
+
+      const swept = await fsckJson(store, '--repair');
+      assert.equal(swept.code, 0, JSON.stringify(swept.report));
+      assert.ok(swept.report.leftovers.every((leftover) => leftover.action === 'deleted'));
+      assert.deepEqual(await stagedObjects(store, abandoned.id), []);
+      assert.ok((await stagedObjects(store, young.id)).length > 0, 'younger leftovers stay');
+      if (store.s3) {
+        const uploads = await store.s3.incompleteUploads();
+        assert.ok(!uploads.some((key) => key.endsWith(abandoned.id)), 'the abandoned upload is aborted');
+        assert.ok(
+          uploads.some((key) => key.endsWith(young.id)),
+          'the young upload stays',
+        );
+      } else {
+        const tempFiles = await store.driver.list('/repositories/left/open/_uploads');
+        assert.deepEqual(tempFiles, [open.id], 'temp files are invisible to list, the session stays');
+      }
+      await request(url).put(`${open.location}?digest=${open.blob.descriptor.digest}`).expect(201);
+      const served = await blobOf(replica, 'left/open', open.blob.descriptor.digest);
+      assert.deepEqual(served.body, open.blob.content, 'the open session completes whole');
       assert.equal((await fsckJson(store)).code, 0);
     });
   });
