@@ -266,6 +266,9 @@ for (const backend of ['filesystem', 's3'] as const) {
       const swept = await fsckJson(store, '--repair');
       assert.equal(swept.code, 0, JSON.stringify(swept.report));
       assert.ok(swept.report.leftovers.every((leftover) => leftover.action === 'deleted'));
+      const [first] = swept.report.leftovers;
+      assert.deepEqual(Object.keys(first ?? {}), ['kind', 'path', 'size', 'modTime', 'action']);
+      assert.ok(!Number.isNaN(Date.parse(first?.modTime ?? '')));
       assert.deepEqual(await stagedObjects(store, abandoned.id), []);
       assert.ok((await stagedObjects(store, young.id)).length > 0, 'younger leftovers stay');
       if (store.s3) {
@@ -282,6 +285,32 @@ for (const backend of ['filesystem', 's3'] as const) {
       await request(url).put(`${open.location}?digest=${open.blob.descriptor.digest}`).expect(201);
       const served = await blobOf(replica, 'left/open', open.blob.descriptor.digest);
       assert.deepEqual(served.body, open.blob.content, 'the open session completes whole');
+      assert.equal((await fsckJson(store)).code, 0);
+    });
+
+    it('runs with --repair while a replica takes pushes find nothing broken, and every push stays whole', async () => {
+      let pushing = true;
+      const pushed: Array<Awaited<ReturnType<typeof pushKnownImage>>> = [];
+      const pushes = (async () => {
+        try {
+          for (let i = 0; i < 12; i++) pushed.push(await pushKnownImage(url, `busy/app${i % 3}`, `v${i}`));
+        } finally {
+          pushing = false;
+        }
+      })();
+      const runs: Array<{ code: number; report: Report }> = [];
+      while (pushing || runs.length < 2) runs.push(await fsckJson(store, '--repair', '--older-than', '0s'));
+      await pushes;
+      for (const run of runs) {
+        assert.deepEqual(run.report.broken, [], 'nothing in flight looks broken');
+        assert.equal(run.code, 0);
+      }
+      for (const image of pushed) {
+        const name = `busy/app${pushed.indexOf(image) % 3}`;
+        await request(replica).get(`/v2/${name}/manifests/${image.digest}`).expect(200);
+        const layer = await blobOf(replica, name, image.layer.digest);
+        assert.deepEqual(layer.body, image.layerContent);
+      }
       assert.equal((await fsckJson(store)).code, 0);
     });
   });
