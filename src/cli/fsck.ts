@@ -52,6 +52,7 @@ export async function fsckCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 function printReport(out: TextOut, report: FsckReport): void {
+  const repaired = report.quarantine !== undefined;
   const rows = [
     ...report.broken.map((finding) => [finding.kind, finding.item, finding.problem, finding.action ?? '']),
     ...report.leftovers.map((leftover) => [
@@ -60,8 +61,9 @@ function printReport(out: TextOut, report: FsckReport): void {
       `${leftover.kind}, ${leftover.size} bytes, last written ${leftover.modTime}`,
       leftover.action ?? '',
     ]),
-  ];
-  if (rows.length > 0) printTable(out, ['KIND', 'ITEM', 'PROBLEM', 'ACTION'], rows);
+  ].map((row) => (repaired ? row : row.slice(0, 3)));
+  const header = ['KIND', 'ITEM', 'PROBLEM', ...(repaired ? ['ACTION'] : [])];
+  if (rows.length > 0) printTable(out, header, rows);
   const { blobs, bytes, repositories, manifests, tags, referrers } = report.checked;
   out.write(
     `checked ${blobs} blobs (${(bytes / 1024 / 1024).toFixed(1)} MiB), ${repositories} repositories, ` +
