@@ -7,6 +7,7 @@ import {
   InvalidPathError,
   isNotFound,
   isPreconditionFailed,
+  type LeftoverSweeping,
   type StagedWrites,
   type StorageDriver,
 } from './driver.js';
@@ -65,6 +66,14 @@ export function checkedDriver(driver: StorageDriver, observe: OperationObserver 
     discard: (object) => timed('staged.discard', [], () => driver.staged.discard(object)),
   };
 
+  const leftovers: LeftoverSweeping = {
+    list(stagingRoot, before) {
+      assertValidPath(stagingRoot);
+      return driver.leftovers.list(stagingRoot, before);
+    },
+    remove: (leftover) => timed('leftovers.remove', [], () => driver.leftovers.remove(leftover)),
+  };
+
   return {
     name: driver.name,
     conditionalWrites: driver.conditionalWrites,
@@ -85,5 +94,6 @@ export function checkedDriver(driver: StorageDriver, observe: OperationObserver 
     walk: (path, visit) => timed('walk', [path], () => driver.walk(path, visit)),
     redirectURL: (path) => timed('redirectURL', [path], () => driver.redirectURL(path)),
     staged,
+    leftovers,
   };
 }

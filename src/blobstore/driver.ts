@@ -90,6 +90,40 @@ export interface StagedWrites {
   discard(staged: StagedObject): Promise<void>;
 }
 
+/**
+ * Something an interrupted write left in storage: part of no object. A crash between a temp
+ * file and its rename, a chunk cut off by an outage (an unfinished multipart upload), a
+ * commit that stopped before its pointer was written.
+ */
+export interface Leftover {
+  /** Where it is, as a driver path (a temp file's own name is a dot-file's). */
+  path: string;
+  kind: 'temp file' | 'staged data' | 'unfinished upload';
+  /** Bytes, where a listing tells; 0 for an unfinished upload. */
+  size: number;
+  /** When it was last written (started, for an upload). */
+  modTime: Date;
+  /** The driver's own name for it, when the path is not enough (a multipart upload's id). */
+  handle?: string;
+}
+
+/**
+ * Finding and removing leftovers, for `berth fsck`; never per request (a listing reads the
+ * whole store). The driver cannot know which staged objects are still being written (their
+ * records are the callers'), so it lists those too, each at or below the path its `start`
+ * was given, and the caller keeps the ones it knows to be open.
+ */
+export interface LeftoverSweeping {
+  /**
+   * The leftovers last written before `before`: the driver's own hidden files anywhere (temp
+   * and lock files, unfinished multipart uploads), and the objects below `stagingRoot` (the
+   * directory staged writes start in) that no committed object uses.
+   */
+  list(stagingRoot: string, before: Date): AsyncIterable<Leftover>;
+  /** Removes one leftover `list` reported; one that is gone already is fine. */
+  remove(leftover: Leftover): Promise<void>;
+}
+
 /** The operations every backend implements. */
 export interface StorageDriver {
   /** Short backend name, used in logs and metrics. */
@@ -154,6 +188,8 @@ export interface StorageDriver {
   redirectURL(path: string): Promise<string | undefined>;
   /** Large objects written in steps. */
   staged: StagedWrites;
+  /** What interrupted writes left behind. */
+  leftovers: LeftoverSweeping;
 }
 
 /** The driver's "no such path" error; the registry layer maps it to BLOB_UNKNOWN and friends. */

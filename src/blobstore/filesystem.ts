@@ -28,6 +28,7 @@ import {
   versionOf,
   writing,
 } from './filesystem-files.js';
+import { filesystemLeftovers } from './filesystem-leftovers.js';
 import { replaceFile, replaceFileIf } from './filesystem-objects.js';
 import { filesystemStagedWrites } from './filesystem-staged.js';
 import { prepareRootDirectory } from './root-directory.js';
@@ -165,6 +166,8 @@ export async function createFilesystemDriver(options: FilesystemDriverOptions): 
     redirectURL: async () => undefined,
 
     staged: filesystemStagedWrites(full),
+
+    leftovers: filesystemLeftovers(root),
   };
 }
 

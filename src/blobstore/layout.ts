@@ -180,3 +180,43 @@ export const TOMBSTONE_RUN_PATH = `${TOMBSTONES_ROOT}/run`;
 export function tombstonePath(target: string): string {
   return `${TOMBSTONES_ROOT}/paths${target}`;
 }
+
+// `berth fsck --repair`: broken items moved out of the registry's view, nothing destroyed.
+//
+//   /quarantine/<run>/                          one directory per repair run, named by its start
+//   ├── <original path>                         what was at that path (a tag, a revision, a
+//   │                                           referrer entry, a layer link, a blob's bytes)
+//   └── _staging/<id>                           a quarantined blob's bytes while they are copied
+
+/** Root of everything `berth fsck --repair` quarantined. */
+export const QUARANTINE_ROOT = '/quarantine';
+
+/** The directory name of a repair run that started at `started` (ISO time, `:` and `.` as `-`). */
+export function quarantineRunName(started: Date): string {
+  return started.toISOString().replace(/[:.]/g, '-');
+}
+
+/** Where repair run `run` keeps what was at `path` (a layout path). */
+export function quarantinePath(run: string, path: string): string {
+  return `${QUARANTINE_ROOT}/${run}${path}`;
+}
+
+/** Where repair run `run` stages the copy of a quarantined blob's bytes (`id` is a UUID). */
+export function quarantineStagingPath(run: string, id: string): string {
+  return `${QUARANTINE_ROOT}/${run}/_staging/${id}`;
+}
+
+/** The directory of a repository's layer links (`<alg>/<hex>` below it). */
+export function layerLinksPath(name: RepositoryName): string {
+  return `${repositoryPath(name)}/_layers`;
+}
+
+/** The directory of a repository's revisions (`<alg>/<hex>` below it). */
+export function revisionsPath(name: RepositoryName): string {
+  return `${repositoryPath(name)}/_manifests/revisions`;
+}
+
+/** The directory of a repository's referrers index (`<alg>/<hex>/<alg>-<hex>` below it). */
+export function referrersRootPath(name: RepositoryName): string {
+  return `${repositoryPath(name)}/_manifests/referrers`;
+}

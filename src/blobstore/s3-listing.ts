@@ -130,7 +130,7 @@ export async function deleteTree(store: S3Store, path: string, pointers: Pointer
 }
 
 /** A listed object, with the pointer it is when it is one. */
-interface ListedObject {
+export interface ListedObject {
   key: string;
   size: number;
   etag: string;
@@ -145,7 +145,7 @@ export const HEADS_AT_ONCE = 16;
  * The listed objects, with pointers recognised: a listing shows no metadata, so every empty
  * object (a pointer, or a marker such as a layer link) is asked about with a HEAD.
  */
-async function describeAll(store: S3Store, contents: _Object[]): Promise<ListedObject[]> {
+export async function describeAll(store: S3Store, contents: _Object[]): Promise<ListedObject[]> {
   const listed = contents.map((entry) => ({
     key: entry.Key ?? '',
     size: entry.Size ?? 0,

@@ -16,6 +16,7 @@ import {
   type StorageDriver,
   type WriteCondition,
 } from './driver.js';
+import { s3Leftovers } from './s3-leftovers.js';
 import { deleteTree, HEADS_AT_ONCE, listNames, scanKeys, walkTree } from './s3-listing.js';
 import { deleteKeys, deleteObject, headObject, type ObjectHead, putObject } from './s3-objects.js';
 import { createPointerCache, type Pointer, pointerVersion, writePointer } from './s3-pointers.js';
@@ -146,6 +147,8 @@ export function s3Driver(store: S3Store, settings: S3DriverSettings): StorageDri
     },
 
     staged: createStagedWrites(store, { ...settings, pointers }),
+
+    leftovers: s3Leftovers(store, pointers),
   };
 }
 

@@ -7,7 +7,7 @@
  * once no writer can still be using it, which is what the age bound guarantees.
  */
 import { randomUUID } from 'node:crypto';
-import type { Dir, Dirent } from 'node:fs';
+import type { Dir, Dirent, Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { hasErrorCode } from '../fs/system-error.js';
@@ -32,7 +32,8 @@ export function lockFileName(name: string): string {
   return `${LOCK_PREFIX}${name}`;
 }
 
-function isTempOrLock(name: string): boolean {
+/** True for the name of a temp or lock file. */
+export function isTempOrLock(name: string): boolean {
   return name.startsWith(TEMP_PREFIX) || name.startsWith(LOCK_PREFIX);
 }
 
@@ -50,20 +51,36 @@ export interface SweepOptions {
  * streams, so a store with millions of blobs costs time, not memory.
  */
 export async function sweepStaleTempFiles(root: string, options: SweepOptions = {}): Promise<number> {
-  const cutoff = (options.now ?? Date.now()) - STALE_TEMP_FILE_AGE_MS;
+  const cutoff = new Date((options.now ?? Date.now()) - STALE_TEMP_FILE_AGE_MS);
   let swept = 0;
+  for await (const found of tempFilesBefore(root, cutoff)) {
+    swept += 1;
+    if (!options.dryRun) await fs.rm(found.file, { force: true });
+  }
+  return swept;
+}
+
+/** A temp or lock file found under a root. */
+export interface TempFile {
+  /** The file's absolute name. */
+  file: string;
+  size: number;
+  modTime: Date;
+}
+
+/** The temp and lock files anywhere under `root` last modified before `cutoff`. */
+export async function* tempFilesBefore(root: string, cutoff: Date): AsyncGenerator<TempFile> {
   const directories = [root];
   for (let directory = directories.pop(); directory !== undefined; directory = directories.pop()) {
     for await (const entry of entriesOf(directory)) {
-      const path = nodePath.join(directory, entry.name);
-      if (entry.isDirectory()) directories.push(path);
-      else if (isTempOrLock(entry.name) && (await modifiedBefore(path, cutoff))) {
-        swept += 1;
-        if (!options.dryRun) await fs.rm(path, { force: true });
+      const file = nodePath.join(directory, entry.name);
+      if (entry.isDirectory()) directories.push(file);
+      else if (isTempOrLock(entry.name)) {
+        const stats = await statOf(file);
+        if (stats && stats.mtime < cutoff) yield { file, size: stats.size, modTime: stats.mtime };
       }
     }
   }
-  return swept;
 }
 
 /** The entries of a directory, or none when it was removed meanwhile (a concurrent delete). */
@@ -78,11 +95,11 @@ async function* entriesOf(directory: string): AsyncGenerator<Dirent> {
   yield* entries;
 }
 
-async function modifiedBefore(path: string, cutoff: number): Promise<boolean> {
+async function statOf(file: string): Promise<Stats | undefined> {
   try {
-    return (await fs.lstat(path)).mtimeMs < cutoff;
+    return await fs.lstat(file);
   } catch (err) {
-    if (isMissing(err)) return false;
+    if (isMissing(err)) return undefined;
     throw err;
   }
 }

@@ -74,6 +74,20 @@ export const GROUPS: CommandGroup[] = [
     notes: [],
   },
   {
+    name: 'fsck',
+    args: '[--config FILE] [--repair] [--json] [--older-than DURATION]',
+    about: [
+      'Check the configured store, safely while servers run: every',
+      "blob's bytes, every manifest's references, every tag, and",
+      'leftovers of crashes older than --older-than (default 24h).',
+      'With --repair, quarantine what is broken under /quarantine/',
+      'and delete the leftovers. Exit 0 when clean (or repaired),',
+      '1 when something is broken, 2 for a usage or config error.',
+    ],
+    subcommands: [],
+    notes: [],
+  },
+  {
     name: 'config',
     args: '<command>',
     about: ['Check configuration.'],

@@ -42,8 +42,14 @@ export async function migrateCatalog(driver: StorageDriver, logger: Logger): Pro
   return names.length;
 }
 
-/** Repositories as the tree shows them: directories holding a `_layers` or `_manifests`. */
-async function repositoriesInTree(driver: StorageDriver): Promise<RepositoryName[]> {
+/**
+ * Repositories as the tree shows them: directories holding a `_layers` or `_manifests` (or
+ * another of `markers`: `berth fsck` counts one with only upload sessions too).
+ */
+export async function repositoriesInTree(
+  driver: StorageDriver,
+  markers: ReadonlySet<string> = MARKERS,
+): Promise<RepositoryName[]> {
   const names = new Set<RepositoryName>();
   const prefix = `${REPOSITORIES_ROOT}/`;
   const walked = driver.walk(REPOSITORIES_ROOT, (info) => {
@@ -52,7 +58,7 @@ async function repositoriesInTree(driver: StorageDriver): Promise<RepositoryName
     const base = info.path.slice(slash + 1);
     if (!base.startsWith('_')) return 'continue';
     const name = info.path.slice(prefix.length, slash);
-    if (MARKERS.has(base) && isValidName(name)) names.add(name as RepositoryName);
+    if (markers.has(base) && isValidName(name)) names.add(name as RepositoryName);
     return 'skip';
   });
   await orMissing(walked, undefined);

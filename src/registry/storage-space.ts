@@ -87,6 +87,7 @@ export function watchStorageSpace(
         commit: (staged, to) => guard(driver.staged.commit(staged, to)),
         discard: (staged) => driver.staged.discard(staged),
       },
+      leftovers: driver.leftovers,
     },
   };
 }

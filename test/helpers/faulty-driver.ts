@@ -137,6 +137,7 @@ export function faultyDriver(inner: StorageDriver): FaultyDriver {
       commit: (staged, path) => run('staged.commit', path, () => inner.staged.commit(staged, path)),
       discard: (staged) => run('staged.discard', undefined, () => inner.staged.discard(staged)),
     },
+    leftovers: inner.leftovers,
     inject(fault) {
       const active: ActiveFault = { ...fault, left: fault.times ?? Number.POSITIVE_INFINITY };
       faults.push(active);

@@ -9,6 +9,8 @@
  *   overlap its reads, and a PutObject body is forwarded only once it has fully arrived (s3rver
  *   writes straight into the object's file, so an interrupted PUT would leave a torn object);
  * - AbortMultipartUpload, which s3rver lacks, removes the upload's parts;
+ * - ListMultipartUploads, which s3rver lacks too, lists the uploads with a key under the
+ *   prefix, each initiated when its directory was last modified (tests backdate it), in one page;
  * - CompleteMultipartUpload checks the listed parts as S3 does (s3rver takes any list):
  *   ascending numbers (InvalidPartOrder), each uploaded with the ETag given (InvalidPart),
  *   every part but the last at least 5 MiB (EntityTooSmall);
@@ -18,7 +20,7 @@
  *   ignores them, like stores that do not implement conditional writes.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -84,6 +86,7 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
       return answer(res, fault.status, fault.code);
     }
     if (operation === 'AbortMultipartUpload') return abortUpload(res, url.searchParams.get('uploadId') ?? '');
+    if (operation === 'ListMultipartUploads') return listUploads(res, url.searchParams.get('prefix') ?? '');
     const exclusive = WRITES.has(operation);
     if (key !== '') {
       const lock = locks.acquire(key, exclusive);
@@ -143,6 +146,22 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
     res.writeHead(204).end();
   }
 
+  async function listUploads(res: http.ServerResponse, prefix: string): Promise<void> {
+    const root = path.join(options.directory, options.bucket, '._S3rver_uploads');
+    const entries: string[] = [];
+    for (const id of await readdir(root).catch(() => [] as string[])) {
+      const key = await readFile(path.join(root, id, 'key'), 'utf8').catch(() => undefined);
+      if (key === undefined || !key.startsWith(prefix)) continue;
+      const initiated = (await stat(path.join(root, id))).mtime.toISOString();
+      entries.push(
+        `<Upload><Key>${escapeXml(key)}</Key><UploadId>${id}</UploadId><Initiated>${initiated}</Initiated></Upload>`,
+      );
+    }
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${options.bucket}</Bucket><IsTruncated>false</IsTruncated>${entries.join('')}</ListMultipartUploadsResult>`;
+    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+    res.end(xml);
+  }
+
   return {
     requests,
     inject(fault) {
@@ -178,6 +197,7 @@ function operationOf(req: http.IncomingMessage, key: string, query: URLSearchPar
   const method = req.method ?? 'GET';
   if (key === '') {
     if (query.has('list-type')) return 'ListObjectsV2';
+    if (query.has('uploads')) return 'ListMultipartUploads';
     if (query.has('delete')) return 'DeleteObjects';
     return method === 'HEAD' ? 'HeadBucket' : `${method}Bucket`;
   }
@@ -197,6 +217,10 @@ function takeFault(faults: InjectedFault[], operation: string, key: string): Inj
   );
   if (fault) fault.times -= 1;
   return fault;
+}
+
+function escapeXml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {

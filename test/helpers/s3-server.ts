@@ -8,7 +8,7 @@
  * test) reach it through `env()`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, utimes } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createS3Proxy, type InjectedFault, type ProxiedRequest } from './s3-proxy.js';
 import { removeDir, tempDir } from './tmp.js';
@@ -39,6 +39,11 @@ export interface S3TestServer {
   env(rootdirectory?: string): Record<string, string>;
   /** Keys of multipart uploads neither completed nor aborted. */
   incompleteUploads(): Promise<string[]>;
+  /**
+   * Makes the object at `key` look last modified at `when`, and the multipart uploads of
+   * `key` look started then: for tests of what is old enough to sweep.
+   */
+  backdate(key: string, when: Date): Promise<void>;
   /** Takes the store away: connections are refused until `start()`. */
   stop(): Promise<void>;
   /** Brings a stopped store back, on the same port and data. */
@@ -99,6 +104,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
       BERTH_STORAGE_S3_ROOTDIRECTORY: rootdirectory,
     }),
     incompleteUploads: () => incompleteUploads(directory),
+    backdate: (key, when) => backdate(directory, key, when),
     async stop() {
       if (!running) return;
       running = false;
@@ -166,4 +172,16 @@ async function incompleteUploads(directory: string): Promise<string[]> {
   const uploads = path.join(directory, BUCKET, '._S3rver_uploads');
   const ids = await readdir(uploads).catch(() => [] as string[]);
   return Promise.all(ids.map((id) => readFile(path.join(uploads, id, 'key'), 'utf8')));
+}
+
+async function backdate(directory: string, key: string, when: Date): Promise<void> {
+  const parts = key.split('/');
+  const object = path.join(directory, BUCKET, ...parts.slice(0, -1), `${parts.at(-1)}._S3rver_object`);
+  await utimes(object, when, when).catch(() => {});
+  const uploads = path.join(directory, BUCKET, '._S3rver_uploads');
+  for (const id of await readdir(uploads).catch(() => [] as string[])) {
+    const upload = path.join(uploads, id);
+    if ((await readFile(path.join(upload, 'key'), 'utf8').catch(() => '')) === key)
+      await utimes(upload, when, when);
+  }
 }

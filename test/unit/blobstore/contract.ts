@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { StorageDriver } from '../../../src/blobstore/driver.js';
 import { conditionalContract } from './contract-conditional.js';
 import { readAll, rejectsNotFound, sourceOf, textOf } from './contract-helpers.js';
+import { leftoversContract } from './contract-leftovers.js';
 import { stagedContract } from './contract-staged.js';
 
 /** A driver under test plus how to inspect and dispose of its backing store. */
@@ -192,5 +193,6 @@ export function runDriverContract(label: string, create: () => Promise<DriverFix
 
     conditionalContract(context);
     stagedContract(context);
+    leftoversContract(context);
   });
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { StorageDriver } from '../../../src/blobstore/driver.js';
+import type { Leftover, StorageDriver } from '../../../src/blobstore/driver.js';
 import { createFilesystemDriver } from '../../../src/blobstore/filesystem.js';
 import { removeDir, tempDir } from '../../helpers/tmp.js';
 import { runDriverContract } from './contract.js';
@@ -137,6 +137,28 @@ describe('filesystem driver', () => {
     await driver.putContent('/locked/object', Buffer.from('two'), { ifMatch: first });
     assert.equal((await driver.getContent('/locked/object')).toString(), 'two');
     assert.deepEqual(await readdir(path.join(root, 'locked')), ['object']);
+  });
+
+  it('leftovers: temp and lock files older than the date are listed anywhere and removed, younger ones not', async () => {
+    await driver.putContent('/left/over/object', Buffer.from('kept'));
+    const old = new Date(Date.now() - 48 * 3_600_000);
+    await writeFile(path.join(root, 'left/over/.tmp-0b8e'), 'half a write');
+    await utimes(path.join(root, 'left/over/.tmp-0b8e'), old, old);
+    await writeFile(path.join(root, 'left/.lock-object'), 'young');
+    const listed: Leftover[] = [];
+    for await (const leftover of driver.leftovers.list('/data', new Date(Date.now() - 3_600_000)))
+      listed.push(leftover);
+    assert.deepEqual(
+      listed.map(({ path: at, kind, size }) => ({ at, kind, size })),
+      [{ at: '/left/over/.tmp-0b8e', kind: 'temp file', size: 12 }],
+    );
+    await driver.leftovers.remove(listed[0] as Leftover);
+    assert.deepEqual(await readdir(path.join(root, 'left/over')), ['object']);
+    await assert.rejects(
+      driver.leftovers.remove({ ...(listed[0] as Leftover), path: '/left/../../outside/.tmp-x' }),
+      /invalid storage path/,
+    );
+    await rm(path.join(root, 'left/.lock-object'));
   });
 
   it('what it stores is readable by its own user only: files 0600, directories 0700', async () => {
