@@ -42,7 +42,7 @@ export function durationOf(report: GcReport): number {
 
 /** The report as lines for a terminal. */
 export function formatReport(report: GcReport): string {
-  const verb = report.dryRun ? 'would delete' : 'deleted';
+  const verb = report.dryRun ? 'to delete' : 'deleted';
   const phases = Object.entries(report.phases)
     .map(([phase, ms]) => `${phase} ${formatMs(ms ?? 0)}`)
     .join(', ');

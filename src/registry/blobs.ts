@@ -37,13 +37,21 @@ export interface BlobService {
    * Links stored blob data into a repository: always writes the link (idempotent). Fails with
    * UNAVAILABLE when garbage collection deleted the blob meanwhile (push it again).
    */
-  link(name: RepositoryName, digest: Digest): Promise<void>;
+  link(name: RepositoryName, digest: Digest, options?: LinkOptions): Promise<void>;
   /** Size of a blob linked into `name`, or undefined when it is not there. */
   linkedSize(name: RepositoryName, digest: Digest): Promise<number | undefined>;
   /** Size of the stored data of a blob regardless of repository, or undefined. */
   storedSize(digest: Digest): Promise<number | undefined>;
   /** Links a blob of `from` into `name`; false when `from` does not have it (or GC just took it). */
   mount(name: RepositoryName, digest: Digest, from: RepositoryName): Promise<boolean>;
+}
+
+/** What a caller of `link` knows about the blob. */
+export interface LinkOptions {
+  /** The guard's clock, read before the caller last learnt that the blob exists (tombstones.ts). */
+  begun?: number;
+  /** Settles once the caller has stored the blob's bytes, which it does while the link is written. */
+  stored?: Promise<unknown>;
 }
 
 /** Options of the blob service. */
@@ -79,18 +87,28 @@ export function createBlobService({ driver, cache, deleteEnabled, guard }: BlobS
     throw await missingIn(driver, name, blobUnknown(digest));
   }
 
-  /** Writes the link, then looks for tombstones: false when GC deleted the blob meanwhile. */
-  async function linkIfAlive(name: RepositoryName, digest: Digest): Promise<boolean> {
-    const begun = guard.begin();
-    await withMarker(driver, name, writeLink(name, digest));
+  /**
+   * Writes the link, then looks for tombstones: false when GC deleted the blob meanwhile. The
+   * link is then removed again, so that it never vouches for a blob that is gone.
+   */
+  async function linkIfAlive(
+    name: RepositoryName,
+    digest: Digest,
+    begun: number,
+    stored?: Promise<unknown>,
+  ): Promise<boolean> {
+    await Promise.all([withMarker(driver, name, writeLink(name, digest)), stored]);
     const lost = await guard.lost([blobDataPath(digest), layerLinkPath(name, digest)], begun);
     if (lost.length === 0) return true;
     cache.forgetLink(name, digest);
+    if (lost.includes(blobDataPath(digest)))
+      await orMissing(driver.delete(layerLinkPath(name, digest)), undefined);
     return false;
   }
 
-  async function link(name: RepositoryName, digest: Digest): Promise<void> {
-    if (!(await linkIfAlive(name, digest))) throw collectedMeanwhile(digest);
+  async function link(name: RepositoryName, digest: Digest, options: LinkOptions = {}): Promise<void> {
+    const alive = await linkIfAlive(name, digest, options.begun ?? guard.begin(), options.stored);
+    if (!alive) throw collectedMeanwhile(digest);
   }
 
   async function writeLink(name: RepositoryName, digest: Digest): Promise<void> {
@@ -135,10 +153,11 @@ export function createBlobService({ driver, cache, deleteEnabled, guard }: BlobS
     },
 
     async mount(name, digest, from) {
+      const begun = guard.begin();
       const [linked, size] = await Promise.all([isLinked(from, digest), storedSize(digest)]);
       if (!linked || size === undefined) return false;
       // Taken by GC meanwhile: the client falls back to uploading the blob, which brings it back.
-      return linkIfAlive(name, digest);
+      return linkIfAlive(name, digest, begun);
     },
   };
 }

@@ -147,13 +147,14 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       });
     }
     const parsed = parseManifest(body, contentType, limits);
+    // Before the check: the tombstone check must know how old the facts it relies on may be.
+    const begun = guard.begin();
     await checkReferences(parsed, {
       blobSize: (blob) => blobs.linkedSize(name, blob),
       manifestSize: async (child) => (await revisions.info(name, child))?.size,
     });
     const manifest: StoredManifest = { digest, mediaType: parsed.mediaType, size: body.length, body };
     if (parsed.subject) manifest.subject = parsed.subject.digest;
-    const begun = guard.begin();
     await withMarker(driver, name, keep(name, manifest, parsed));
     // Before any tag points at it: a manifest whose blobs GC took meanwhile is refused whole.
     const lost = await guard.lost(referencedPaths(name, digest, parsed), begun);

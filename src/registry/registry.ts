@@ -4,7 +4,7 @@
  */
 import type { StorageDriver } from '../blobstore/driver.js';
 import { type BlobService, createBlobService } from './blobs.js';
-import { createMemoryCache, createNullCache } from './cache.js';
+import { createMemoryCache, createNullCache, DEFAULT_CACHE_TTL } from './cache.js';
 import { type CatalogFilter, catalogPage } from './catalog.js';
 import { createKeyedLock } from './locks.js';
 import type { ManifestLimits } from './manifest-parse.js';
@@ -67,6 +67,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const guard = createReferenceGuard({
     driver,
     deleteDelayMs: options.gcDeleteDelay ?? DEFAULT_GC_DELETE_DELAY_MS,
+    cacheTtlMs: options.cache === 'inmemory' ? (options.cacheTtl ?? DEFAULT_CACHE_TTL) : 0,
     enabled: options.tombstoneCheck ?? true,
   });
   const blobs = createBlobService({ driver, cache, deleteEnabled, guard });
@@ -76,6 +77,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     driver,
     blobs,
     lock: createKeyedLock(),
+    guard,
     ...(options.onTransfer ? { onTransfer: options.onTransfer } : {}),
   });
   const manifests = createManifestService({

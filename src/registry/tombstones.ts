@@ -42,6 +42,8 @@ export interface ReferenceGuardOptions {
   driver: StorageDriver;
   /** `gc.deletedelay` in ms: how long GC keeps tombstones after deleting. */
   deleteDelayMs: number;
+  /** `storage.cache.ttl` in ms: how old a fact a write relied on may have been when it began. */
+  cacheTtlMs?: number;
   /** False only in the test that shows what the check prevents (BERTH_TEST_SKIP_TOMBSTONE_CHECK). */
   enabled?: boolean;
   /** A monotonic clock in ms. */
@@ -52,7 +54,10 @@ export interface ReferenceGuardOptions {
 
 /** The check every write that creates references makes after writing them. */
 export interface ReferenceGuard {
-  /** Read this right before the first write; pass it to `lost`. */
+  /**
+   * Read this before the write looks at whether what it will reference exists (through the
+   * cache or storage); pass it to `lost`.
+   */
   begin(): number;
   /**
    * Which of `targets` (layout paths the write now references) GC has deleted, or is
@@ -91,13 +96,19 @@ export function createReferenceGuard(options: ReferenceGuardOptions): ReferenceG
     return !record || record.run !== run || record.phase === 'deleted' || record.until < now();
   }
 
-  async function isLost(target: string, slow: boolean): Promise<boolean> {
+  /**
+   * True once too long has passed since `begun` for a missing tombstone to prove anything:
+   * asked after each read, since waiting for a claim to settle takes time too.
+   */
+  const tooSlow = (begun: number) => monotonic() - begun + (options.cacheTtlMs ?? 0) >= deleteDelayMs;
+
+  async function isLost(target: string, begun: number): Promise<boolean> {
     const path = tombstonePath(target);
     const deadline = monotonic() + CLAIM_WAIT_MS;
     for (;;) {
       const stone = await orMissing(driver.getVersioned(path), undefined);
       const record = stone && parseRecord<TombstoneRecord>(stone.content);
-      if (!stone || !record) return slow && !(await exists(target));
+      if (!stone || !record) return tooSlow(begun) && !(await exists(target));
       if (record.state === 'revived') return false;
       if (record.state === 'pending') {
         const revived: TombstoneRecord = { ...record, state: 'revived' };
@@ -120,13 +131,12 @@ export function createReferenceGuard(options: ReferenceGuardOptions): ReferenceG
 
     async lost(targets, begun) {
       if (options.enabled === false || targets.length === 0) return [];
-      const slow = monotonic() - begun >= deleteDelayMs;
       const anyStone = (await orMissing(driver.list(TOMBSTONES_ROOT, { limit: 1 }), [])).length > 0;
-      if (!anyStone && !slow) return [];
+      if (!anyStone && !tooSlow(begun)) return [];
       const unique = [...new Set(targets)];
       const verdicts = new Array<boolean>(unique.length);
       await forEachLimited(unique, LOOKUPS_IN_FLIGHT, async (target, i) => {
-        verdicts[i] = await isLost(target, slow);
+        verdicts[i] = await isLost(target, begun);
       });
       return unique.filter((_, i) => verdicts[i]);
     },

@@ -7,6 +7,7 @@
  * reads nothing back. Nothing becomes visible as a blob until its digest has been verified;
  * publishing commits the staged bytes in place (no copy, on S3 either).
  */
+
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
@@ -17,6 +18,7 @@ import { algorithmOf, type Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { KeyedLock } from './locks.js';
 import type { RepositoryName } from './names.js';
+import type { ReferenceGuard } from './tombstones.js';
 import { oneShotHash, RESUMABLE_ALGORITHM, type RunningHash, resumableHash } from './upload-hash.js';
 import {
   claimSession,
@@ -81,11 +83,13 @@ export interface UploadServiceOptions {
   lock: KeyedLock;
   /** Called when a request starts and stops streaming upload data. */
   onTransfer?: (delta: 1 | -1) => void;
+  /** The tombstone check's clock, read before looking whether the blob is stored (tombstones.ts). */
+  guard: Pick<ReferenceGuard, 'begin'>;
 }
 
 /** Creates the upload service. */
 export function createUploadService(options: UploadServiceOptions): UploadService {
-  const { driver, blobs, lock } = options;
+  const { driver, blobs, lock, guard } = options;
   const key = (name: RepositoryName, id: string) => `${name}/${id}`;
   // Names this process's claims, which it makes only while holding `lock` (upload-session.ts).
   const owner = randomUUID();
@@ -181,14 +185,16 @@ export function createUploadService(options: UploadServiceOptions): UploadServic
   ): Promise<void> {
     if (hash) {
       checkDigest(digest, hash.digest(), state.size);
-      await Promise.all([place(digest, state.staged), blobs.link(name, digest)]);
+      const begun = guard.begin();
+      await blobs.link(name, digest, { begun, stored: place(digest, state.staged) });
       return;
     }
     const aside = verificationPath(id);
     await driver.staged.commit(state.staged, aside);
     try {
       checkDigest(digest, await digestOfStored(aside, digest), state.size);
-      await Promise.all([moveInto(aside, digest), blobs.link(name, digest)]);
+      const begun = guard.begin();
+      await blobs.link(name, digest, { begun, stored: moveInto(aside, digest) });
     } finally {
       await orMissing(driver.delete(aside), undefined);
     }

@@ -9,6 +9,9 @@
  *   overlap its reads, and a PutObject body is forwarded only once it has fully arrived (s3rver
  *   writes straight into the object's file, so an interrupted PUT would leave a torn object);
  * - AbortMultipartUpload, which s3rver lacks, removes the upload's parts;
+ * - ListObjectsV2 is answered from s3rver's directory (s3-proxy-listing.ts): s3rver's own
+ *   misses prefixes whose keys are all two or more levels down; a listing waits for writes
+ *   under its prefix, so it sees each one whole or not at all;
  * - ListMultipartUploads, which s3rver lacks too, lists the uploads with a key under the
  *   prefix, each initiated when its directory was last modified (tests backdate it), in one page;
  * - CompleteMultipartUpload checks the listed parts as S3 does (s3rver takes any list):
@@ -24,6 +27,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { escapeXml, listObjectsV2 } from './s3-proxy-listing.js';
 
 /** One request the proxy saw. */
 export interface ProxiedRequest {
@@ -87,6 +91,16 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
     }
     if (operation === 'AbortMultipartUpload') return abortUpload(res, url.searchParams.get('uploadId') ?? '');
     if (operation === 'ListMultipartUploads') return listUploads(res, url.searchParams.get('prefix') ?? '');
+    if (operation === 'ListObjectsV2') {
+      // A listing sees each write under its prefix whole or not at all, as on S3.
+      await locks.idleUnder(url.searchParams.get('prefix') ?? '');
+      return listObjectsV2(
+        res,
+        options.bucket,
+        path.join(options.directory, options.bucket),
+        url.searchParams,
+      );
+    }
     const exclusive = WRITES.has(operation);
     if (key !== '') {
       const lock = locks.acquire(key, exclusive);
@@ -219,10 +233,6 @@ function takeFault(faults: InjectedFault[], operation: string, key: string): Inj
   return fault;
 }
 
-function escapeXml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -316,6 +326,14 @@ function createKeyLocks() {
   }
 
   return {
+    /** Resolves once no write of a key starting with `prefix` is running or waiting. */
+    async idleUnder(prefix: string): Promise<void> {
+      const busy = () =>
+        [...states].some(
+          ([key, state]) => key.startsWith(prefix) && (state.writer || state.queue.some((q) => q.exclusive)),
+        );
+      while (busy()) await new Promise((resolve) => setTimeout(resolve, 2));
+    },
     acquire(key: string, exclusive: boolean): Promise<() => void> {
       const state = states.get(key) ?? { readers: 0, writer: false, queue: [] };
       states.set(key, state);

@@ -20,8 +20,23 @@ import { waitFor } from '../helpers/wait.js';
 
 const CONFIG = jsonBlob({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
 
+/**
+ * A run with the server's own `gc.deletedelay`: the servers' tombstone check relies on GC
+ * keeping tombstones that long after deleting (docs/gc.md).
+ */
 function gcOptions(server: TestServer, overrides: Partial<CollectOptions> = {}): CollectOptions {
-  return { driver: server.driver, gracePeriodMs: 0, deleteDelayMs: 50, leaseTtlMs: 60_000, ...overrides };
+  return {
+    driver: server.driver,
+    gracePeriodMs: 0,
+    deleteDelayMs: server.config.gc.deletedelay,
+    leaseTtlMs: 60_000,
+    ...overrides,
+  };
+}
+
+/** A server whose metadata is never cached, with GC's delay `deleteDelay`. */
+function startGcServer(deleteDelay: string): Promise<TestServer> {
+  return startTestServer({ config: { gc: { deletedelay: deleteDelay }, storage: { cache: { ttl: '0s' } } } });
 }
 
 async function blobStatus(server: TestServer, name: string, digest: string): Promise<number> {
@@ -43,7 +58,7 @@ async function pushLoneBlob(server: TestServer, name: string) {
 describe('garbage collection', () => {
   let server: TestServer;
   beforeEach(async () => {
-    server = await startTestServer({ config: { storage: { cache: { ttl: '0s' } } } });
+    server = await startGcServer('50ms');
   });
   afterEach(() => server.close());
 
@@ -91,8 +106,10 @@ describe('garbage collection', () => {
   });
 
   it('a manifest pushed while its layer is tombstoned revives it, and the image pulls after the run', async () => {
+    await server.close();
+    server = await startGcServer('1500ms');
     const lone = await pushLoneBlob(server, 'gc/revive');
-    const run = collectGarbage(gcOptions(server, { deleteDelayMs: 1_500 }));
+    const run = collectGarbage(gcOptions(server));
     await waitFor(async () => (await tombstones(server)).length > 0, 10_000);
     const manifest = imageManifest({ config: CONFIG.descriptor, layers: [lone.descriptor] });
     await pushManifest(server.url, 'gc/revive', 'v1', manifest);
@@ -103,8 +120,10 @@ describe('garbage collection', () => {
   });
 
   it('a mount from a repository whose link is tombstoned revives it', async () => {
+    await server.close();
+    server = await startGcServer('1500ms');
     const lone = await pushLoneBlob(server, 'gc/source');
-    const run = collectGarbage(gcOptions(server, { deleteDelayMs: 1_500 }));
+    const run = collectGarbage(gcOptions(server));
     await waitFor(async () => (await tombstones(server)).length > 0, 10_000);
     await request(server.url)
       .post(`/v2/gc/target/blobs/uploads/?mount=${lone.descriptor.digest}&from=gc/source`)
@@ -130,7 +149,7 @@ describe('garbage collection racing a push it has already claimed', () => {
       async () => {
         const previous = process.env[TOMBSTONE_CHECK_OFF_VARIABLE];
         if (!check) process.env[TOMBSTONE_CHECK_OFF_VARIABLE] = '1';
-        const server = await startTestServer({ config: { storage: { cache: { ttl: '0s' } } } });
+        const server = await startGcServer('50ms');
         if (previous === undefined) delete process.env[TOMBSTONE_CHECK_OFF_VARIABLE];
         else process.env[TOMBSTONE_CHECK_OFF_VARIABLE] = previous;
         try {

@@ -55,11 +55,19 @@ function one<T extends K8sObject>(kind: string): T {
   return found[0] as T;
 }
 
+/** Every object of a kind. */
+function all<T extends K8sObject>(kind: string): T[] {
+  return objects.filter((object) => object.kind === kind) as T[];
+}
+
 /** The pod templates of the workloads that run Berth. */
 function workloads(): { name: string; template: PodTemplate }[] {
   return [
     { name: 'Deployment', template: one<Deployment>('Deployment').spec.template },
-    { name: 'CronJob', template: one<CronJob>('CronJob').spec.jobTemplate.spec.template },
+    ...all<CronJob>('CronJob').map((job) => ({
+      name: `CronJob ${job.metadata.name}`,
+      template: job.spec.jobTemplate.spec.template,
+    })),
   ];
 }
 
@@ -195,11 +203,13 @@ describe('deploy/k8s', () => {
     const deployment = one<Deployment>('Deployment');
     const budget = one<DisruptionBudget>('PodDisruptionBudget');
     const labels = registryPod().template.metadata.labels;
-    const purgeLabels = one<CronJob>('CronJob').spec.jobTemplate.spec.template.metadata.labels;
+    const jobLabels = all<CronJob>('CronJob').map(
+      (job) => job.spec.jobTemplate.spec.template.metadata.labels,
+    );
     assert.ok(selects(deployment.spec.selector.matchLabels, labels), 'the Deployment selects its pods');
     for (const selector of [one<Service>('Service').spec.selector, budget.spec.selector.matchLabels]) {
       assert.ok(selects(selector, labels), 'selects the registry pods');
-      assert.ok(!selects(selector, purgeLabels), 'not the purge job');
+      for (const job of jobLabels) assert.ok(!selects(selector, job), 'not the scheduled jobs');
     }
     assert.ok(budget.spec.minAvailable < deployment.spec.replicas, 'drains can go on');
   });
@@ -239,11 +249,15 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('purges with a berth command, one run at a time', () => {
-    const cronJob = one<CronJob>('CronJob');
-    assert.equal(cronJob.spec.concurrencyPolicy, 'Forbid');
-    const command = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args?.[0];
+  it('purges and collects garbage with berth commands, one run of each at a time', () => {
+    const jobs = all<CronJob>('CronJob');
     const commands = GROUPS.map((group) => group.name);
-    assert.ok(commands.includes(command ?? ''), `berth ${command} is one of: ${commands.join(', ')}`);
+    const run = jobs.map((job) => job.spec.jobTemplate.spec.template.spec.containers[0]?.args?.[0] ?? '');
+    assert.deepEqual(run.sort(), ['gc', 'purge']);
+    for (const job of jobs) {
+      assert.equal(job.spec.concurrencyPolicy, 'Forbid', job.metadata.name);
+      const command = job.spec.jobTemplate.spec.template.spec.containers[0]?.args?.[0];
+      assert.ok(commands.includes(command ?? ''), `berth ${command} is one of: ${commands.join(', ')}`);
+    }
   });
 });
