@@ -5,6 +5,7 @@
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
 import { availableParallelism } from 'node:os';
+import type { ImmutableTagRule } from '../registry/immutable-tags.js';
 import {
   address,
   boolean,
@@ -18,6 +19,7 @@ import {
   urlPath,
 } from './parsers.js';
 import { checkStorage, STORAGE_KEYS } from './storage-keys.js';
+import { parseImmutableRules } from './tag-rules.js';
 import { parseDuration, parseHeaders, parseSize } from './values.js';
 
 /** The validated configuration. Durations are milliseconds, sizes are bytes. */
@@ -69,6 +71,8 @@ export interface BerthConfig {
     };
   };
   validation: { manifests: { maxsize: number; maxdescriptors: number } };
+  /** Tags that may be written once and never moved or deleted. */
+  tags: { immutable: ImmutableTagRule[] };
   metrics: { enabled: boolean; path: string };
   auth: {
     mode: 'none' | 'basic' | 'token';
@@ -145,6 +149,12 @@ export const KEYS: readonly KeySpec[] = [
     expects: 'a whole number >= 1',
     parse: positiveCount,
     default: 10_000,
+  },
+  {
+    key: 'tags.immutable',
+    expects: 'a list of {repository, tags} rules',
+    parse: parseImmutableRules,
+    default: [],
   },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },

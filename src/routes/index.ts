@@ -7,14 +7,17 @@ import Router from '@koa/router';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { BerthState } from '../http/context.js';
+import { respondEmpty } from '../http/context.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import { accessGuards } from './access.js';
+import { berthApiRoutes } from './berth-api.js';
 import { blobRoutes } from './blobs.js';
 import { healthRoutes } from './health.js';
 import { listingRoutes } from './listings.js';
 import { manifestRoutes } from './manifests.js';
+import { tagHistoryRoutes } from './tag-history.js';
 import { tokenRoutes } from './token.js';
 import { uploadRoutes } from './uploads.js';
 
@@ -41,6 +44,7 @@ const path = (pattern: string) => new RegExp(`^${pattern}$`);
 export function createRouter(options: RouterOptions): Router<BerthState> {
   const { registry } = options;
   const router = new Router<BerthState>();
+  const berth = berthApiRoutes(registry);
   const blobs = blobRoutes(registry);
   const uploads = uploadRoutes(registry);
   const manifests = manifestRoutes(registry, { maxSize: options.manifestMaxSize });
@@ -68,6 +72,19 @@ export function createRouter(options: RouterOptions): Router<BerthState> {
   router.get(manifest, manifestPath, pull, manifests.get);
   router.put(manifest, manifestPath, push, manifests.put);
   router.delete(manifest, manifestPath, remove, manifests.delete);
+
+  const berthTag = (action: string) => path(`/v2/${NAME}/_berth/tags/${SEGMENT}/${action}`);
+  router.get('/v2/<name>/_berth/tags/<tag>/history', berthTag('history'), pull, history.history);
+  router.post('/v2/<name>/_berth/tags/<tag>/rollback', berthTag('rollback'), push, history.rollback);
+  router.delete(
+    '/v2/<name>/_berth/repository',
+    path(`/v2/${NAME}/_berth/repository`),
+    remove,
+    async (ctx) => {
+      await registry.deleteRepository(nameParam(ctx));
+      respondEmpty(ctx, 202);
+    },
+  );
 
   router.post('/v2/<name>/blobs/uploads/', path(`/v2/${NAME}/blobs/uploads/?`), push, uploads.start);
   const session = '/v2/<name>/blobs/uploads/<uuid>';
