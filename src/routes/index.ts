@@ -7,7 +7,6 @@ import Router from '@koa/router';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { BerthState } from '../http/context.js';
-import { respondEmpty } from '../http/context.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
@@ -17,7 +16,6 @@ import { blobRoutes } from './blobs.js';
 import { healthRoutes } from './health.js';
 import { listingRoutes } from './listings.js';
 import { manifestRoutes } from './manifests.js';
-import { tagHistoryRoutes } from './tag-history.js';
 import { tokenRoutes } from './token.js';
 import { uploadRoutes } from './uploads.js';
 
@@ -74,17 +72,10 @@ export function createRouter(options: RouterOptions): Router<BerthState> {
   router.delete(manifest, manifestPath, remove, manifests.delete);
 
   const berthTag = (action: string) => path(`/v2/${NAME}/_berth/tags/${SEGMENT}/${action}`);
-  router.get('/v2/<name>/_berth/tags/<tag>/history', berthTag('history'), pull, history.history);
-  router.post('/v2/<name>/_berth/tags/<tag>/rollback', berthTag('rollback'), push, history.rollback);
-  router.delete(
-    '/v2/<name>/_berth/repository',
-    path(`/v2/${NAME}/_berth/repository`),
-    remove,
-    async (ctx) => {
-      await registry.deleteRepository(nameParam(ctx));
-      respondEmpty(ctx, 202);
-    },
-  );
+  router.get('/v2/<name>/_berth/tags/<tag>/history', berthTag('history'), pull, berth.history);
+  router.post('/v2/<name>/_berth/tags/<tag>/rollback', berthTag('rollback'), push, berth.rollback);
+  const repository = path(`/v2/${NAME}/_berth/repository`);
+  router.delete('/v2/<name>/_berth/repository', repository, remove, berth.deleteRepository);
 
   router.post('/v2/<name>/blobs/uploads/', path(`/v2/${NAME}/blobs/uploads/?`), push, uploads.start);
   const session = '/v2/<name>/blobs/uploads/<uuid>';
