@@ -64,7 +64,11 @@ describe('tag history', () => {
   });
 
   it('a push that leaves the tag where it is adds nothing', async () => {
-    const res = await request(server.url).get('/v2/h/app/manifests/v1').buffer(true).parse(keepText).expect(200);
+    const res = await request(server.url)
+      .get('/v2/h/app/manifests/v1')
+      .buffer(true)
+      .parse(keepText)
+      .expect(200);
     await pushManifest(server.url, 'h/app', 'v1', Buffer.from(res.body as string));
     assert.equal((await historyOf(server.url, 'h/app', 'v1')).length, 2);
   });
@@ -176,7 +180,10 @@ describe('tag history across two servers on one store', () => {
     const rounds = 5;
     for (let round = 0; round < rounds; round++) {
       const tag = `race${round}`;
-      const [a, b] = await Promise.all([pushImage(one.url, 'h/race', tag), pushImage(two.url, 'h/race', tag)]);
+      const [a, b] = await Promise.all([
+        pushImage(one.url, 'h/race', tag),
+        pushImage(two.url, 'h/race', tag),
+      ]);
       const history = await historyOf(two.url, 'h/race', tag);
       assert.deepEqual(history.map((entry) => entry.digest).sort(), [a.digest, b.digest].sort());
       const head = await request(one.url).head(`/v2/h/race/manifests/${tag}`).expect(200);
