@@ -38,15 +38,13 @@ describe('tags.immutable', () => {
       [{ repository: 'prod/**' }, /berth\.yml: tags\.immutable: rule 1: tags: expected a pattern/],
       [{ repository: 'prod/**', tags: 'v*', tag: 'x' }, /rule 1: unknown key tag/],
       [{ repository: '/prod', tags: 'v*' }, /rule 1: repository "\/prod": a pattern may not start/],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: `${user}` is literal pattern syntax here.
       [{ repository: '${user}/**', tags: 'v*' }, /\$\{user\} is not allowed here/],
       [{ repository: 'prod', tags: 'a/b' }, /tags have no "\/"/],
       ['prod/**', /rule 1: expected a mapping/],
     ];
     for (const [rule, message] of cases)
-      assert.throws(
-        () => rulesOf({ tags: { immutable: [{ repository: 'ok', tags: 'ok' }, rule].slice(1) } }),
-        message,
-      );
+      assert.throws(() => rulesOf({ tags: { immutable: [rule] } }), message);
     assert.throws(
       () => rulesOf({}, { BERTH_TAGS_IMMUTABLE: 'prod/**' }),
       /BERTH_TAGS_IMMUTABLE \(tags\.immutable\): expected JSON/,
