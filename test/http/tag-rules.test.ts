@@ -16,12 +16,19 @@ const RULES = [
 
 describe('immutable tags', () => {
   let server: TestServer;
+  let two: TestServer | undefined;
   let first: Awaited<ReturnType<typeof pushImage>>;
   before(async () => {
     server = await startTestServer({ config: { tags: { immutable: RULES } } });
     first = await pushImage(server.url, 'prod/app', 'v1');
   });
-  after(() => server.close());
+  after(async () => {
+    // Both stopped before either removes the shared root (and, on S3, releases the store).
+    await two?.stop();
+    await server.stop();
+    await two?.close();
+    await server.close();
+  });
 
   it('refuses to move an immutable tag with 403 DENIED naming the rule', async () => {
     const other = await pushImage(server.url, 'prod/app', 'scratch');
@@ -74,21 +81,18 @@ describe('immutable tags', () => {
   });
 
   it('two servers creating one immutable tag at once: one wins, the other is refused', async () => {
-    const two = await startTestServer({ root: server.root, config: { tags: { immutable: RULES } } });
-    try {
-      const a = await pushImage(server.url, 'locked', 'seed-a');
-      const b = await pushImage(two.url, 'locked', 'seed-b');
-      const results = await Promise.all([
-        putManifest(server.url, 'locked', 'once', a.manifest),
-        putManifest(two.url, 'locked', 'once', b.manifest),
-      ]);
-      assert.deepEqual(results.map((res) => res.status).sort(), [201, 403]);
-      const winner = results.find((res) => res.status === 201)?.headers['docker-content-digest'];
-      const head = await request(two.url).head('/v2/locked/manifests/once').expect(200);
-      assert.equal(head.headers['docker-content-digest'], winner);
-    } finally {
-      await two.stop();
-    }
+    const other = await startTestServer({ root: server.root, config: { tags: { immutable: RULES } } });
+    two = other;
+    const a = await pushImage(server.url, 'locked', 'seed-a');
+    const b = await pushImage(other.url, 'locked', 'seed-b');
+    const results = await Promise.all([
+      putManifest(server.url, 'locked', 'once', a.manifest),
+      putManifest(other.url, 'locked', 'once', b.manifest),
+    ]);
+    assert.deepEqual(results.map((res) => res.status).sort(), [201, 403]);
+    const winner = results.find((res) => res.status === 201)?.headers['docker-content-digest'];
+    const head = await request(other.url).head('/v2/locked/manifests/once').expect(200);
+    assert.equal(head.headers['docker-content-digest'], winner);
   });
 });
 
