@@ -71,6 +71,7 @@ export async function startBerth(
     cacheTtl: config.storage.cache.ttl,
     cacheMaxMemory: config.storage.cache.maxmemory,
     manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
+    immutableTags: config.tags.immutable,
     onTransfer: metrics.uploadTransfer,
     storageFull: {
       onRefused: metrics.storageFullRefusal,

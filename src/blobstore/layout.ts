@@ -19,6 +19,7 @@
  *           │   ├── revisions/<alg>/<hex>       a manifest: one JSON header line (media type,
  *           │   │                               subject), then the pushed bytes unchanged
  *           │   ├── tags/<tag>                  the digest the tag points at
+ *           │   ├── history/<tag>/<entry>       one move of the tag (JSON), newest first
  *           │   └── referrers/<alg>/<hex>/      manifests whose `subject` is <alg>:<hex>
  *           │       └── <alg>-<hex>             one referrer's descriptor (JSON)
  *           └── _uploads/<id>                   an upload session's state (JSON: size, hash
@@ -26,7 +27,8 @@
  *
  * A blob is visible in a repository only through its `_layers` marker, so a push or a mount
  * into one repository says nothing about another. Names of repositories and tags come from
- * validated grammars (`names.ts`), so no component can be `..`, empty or start with `_`.
+ * validated grammars (`names.ts`), so no component can be `..` or empty, and no repository
+ * name component can start with `_`; a tag can (see "Reserved names" at the end).
  * Files that change together live in shared directories (`_layers/<alg>`, `tags`,
  * `revisions/<alg>`) so that concurrent writes share directory fsyncs.
  */
@@ -211,7 +213,49 @@ export function layerLinksPath(name: RepositoryName): string {
   return `${repositoryPath(name)}/_layers`;
 }
 
-/** The directory of a repository's revisions (`<alg>/<hex>` below it). */
+/*
+ * Tags as versions: history, and what is reserved.
+ *
+ * Reserved names. Repository name components cannot start with `_`, so Berth's own names
+ * inside a repository directory (`_layers`, `_manifests`, `_uploads`, and any `_name` added
+ * later) never meet a nested repository. Tags can start with `_` (the spec's grammar is
+ * `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`), so the rule for tags is one of place, not of
+ * spelling: a directory keyed by tag (`_manifests/tags/`, `_manifests/history/`) holds tags
+ * and nothing else, and Berth's own names go one level up, into `_manifests/`, where only
+ * fixed names live. A tag named `_uploads`, `history` or `revisions` is then just a tag. The
+ * filesystem driver's temp and lock files start with `.`, which neither grammar produces,
+ * and no listing shows them. Anything new that must sit beside tags gets a directory of its
+ * own under `_manifests/`, never a name inside `tags/` or `history/`.
+ */
+
+/** The directory of every tag's history: one directory per tag. */
+export function tagHistoriesPath(name: RepositoryName): string {
+  return `${repositoryPath(name)}/_manifests/history`;
+}
+
+/**
+ * The history of one tag: one object per move, named `<inverted ms>-<random>` so that a
+ * plain (bytewise) listing is newest first and pages with `list(path, { after, limit })`.
+ */
+export function tagHistoryPath(name: RepositoryName, tag: Tag): string {
+  return `${tagHistoriesPath(name)}/${tag}`;
+}
+
+/** One entry of a tag's history. */
+export function tagHistoryEntryPath(name: RepositoryName, tag: Tag, entry: string): string {
+  return `${tagHistoryPath(name, tag)}/${entry}`;
+}
+
+/**
+ * Everything a repository owns, for deleting it: its links, manifests (with tags, history
+ * and referrers) and upload sessions. Not the repository directory itself, which also holds
+ * nested repositories (`library` holds `library/ubuntu`).
+ */
+export function repositoryContentPaths(name: RepositoryName): string[] {
+  return [...REPOSITORY_MARKERS, UPLOADS_DIRECTORY].map((own) => `${repositoryPath(name)}/${own}`);
+}
+
+/** The directory of a repository's manifests: `<alg>/<hex>` below it. */
 export function revisionsPath(name: RepositoryName): string {
   return `${repositoryPath(name)}/_manifests/revisions`;
 }

@@ -27,6 +27,12 @@ export interface CommandGroup {
 
 const POLICY_NOTE = 'Edits the policy file given with --policy FILE (or BERTH_AUTH_POLICY).';
 
+const REGISTRY_NOTE = [
+  'Talks to the registry at --registry URL, else at http.addr of the',
+  'configuration (--config FILE or BERTH_CONFIG). Logs in with --username',
+  'USER --password-stdin, else with what docker login saved.',
+].join('\n');
+
 /** Every top-level command, in the order `berth --help` lists them. */
 export const GROUPS: CommandGroup[] = [
   {
@@ -149,6 +155,43 @@ export const GROUPS: CommandGroup[] = [
       { name: 'ls', args: '', about: ['List robot accounts with their scopes and expiry.'] },
     ],
     notes: [POLICY_NOTE],
+  },
+  {
+    name: 'tag',
+    args: '<command>',
+    about: ['Tag history and rollback, through a running registry.'],
+    subcommands: [
+      {
+        name: 'history',
+        args: 'REPO:TAG [--json] [-n N]',
+        about: ['Every move of a tag, newest first: digest, action, time,', 'who and from where.'],
+      },
+      {
+        name: 'rollback',
+        args: 'REPO:TAG [--to DIGEST | --steps N]',
+        about: [
+          'Move a tag back to a digest, or N moves back (default 1);',
+          'recorded as a move of its own.',
+        ],
+      },
+    ],
+    notes: [REGISTRY_NOTE],
+  },
+  {
+    name: 'repo',
+    args: '<command>',
+    about: ['Repositories of a running registry.'],
+    subcommands: [
+      {
+        name: 'rm',
+        args: 'NAME [--yes]',
+        about: [
+          'Delete a repository: tags, history, manifests, links,',
+          'uploads. Blob data stays until GC.',
+        ],
+      },
+    ],
+    notes: [REGISTRY_NOTE],
   },
   {
     name: 'token',

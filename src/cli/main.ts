@@ -79,6 +79,10 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
       return await (await import('./robot.js')).robotCommand(rest, io);
     case 'token':
       return await (await import('./token.js')).tokenCommand(rest, io);
+    case 'tag':
+      return await (await import('./tag.js')).tagCommand(rest, io);
+    case 'repo':
+      return await (await import('./repo.js')).repoCommand(rest, io);
     case 'agent':
       return await (await import('../agent/cli.js')).agentCommand(rest, io);
     default: {

@@ -5,6 +5,7 @@
  * (`http.addr` -> `BERTH_HTTP_ADDR`).
  */
 import { availableParallelism } from 'node:os';
+import type { ImmutableTagRule } from '../registry/immutable-tags.js';
 import { DEFAULT_GC_DELETE_DELAY_MS } from '../registry/tombstones.js';
 import {
   address,
@@ -19,6 +20,7 @@ import {
   urlPath,
 } from './parsers.js';
 import { checkStorage, STORAGE_KEYS } from './storage-keys.js';
+import { parseImmutableRules } from './tag-rules.js';
 import { parseDuration, parseHeaders, parseSize } from './values.js';
 
 /** The validated configuration. Durations are milliseconds, sizes are bytes. */
@@ -72,6 +74,8 @@ export interface BerthConfig {
   validation: { manifests: { maxsize: number; maxdescriptors: number } };
   /** Garbage collection (docs/gc.md); durations in ms, interval 0 for no scheduled runs. */
   gc: { interval: number; graceperiod: number; deletedelay: number };
+  /** Tags that may be written once and never moved or deleted. */
+  tags: { immutable: ImmutableTagRule[] };
   metrics: { enabled: boolean; path: string };
   auth: {
     mode: 'none' | 'basic' | 'token';
@@ -156,6 +160,12 @@ export const KEYS: readonly KeySpec[] = [
     expects: 'a duration',
     parse: parseDuration,
     default: DEFAULT_GC_DELETE_DELAY_MS,
+  },
+  {
+    key: 'tags.immutable',
+    expects: 'a list of {repository, tags} rules',
+    parse: parseImmutableRules,
+    default: [],
   },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },
   { key: 'metrics.path', expects: 'a URL path', parse: urlPath, default: '/metrics' },

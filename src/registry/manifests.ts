@@ -20,6 +20,7 @@ import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
 import { missingIn, withMarker } from './repositories.js';
 import { createRevisionStore, type References, type StoredManifest } from './revisions.js';
+import type { Actor } from './tag-history.js';
 import { manifestUnknown, type TagService } from './tags.js';
 import type { ReferenceGuard } from './tombstones.js';
 
@@ -43,6 +44,8 @@ export interface PushOptions {
    * digest may name them: a push by tag already says which tag it sets.
    */
   tags?: Tag[];
+  /** Who pushes, and from where: recorded in the history of each tag the push moves. */
+  actor?: Actor;
 }
 
 /** Manifest operations of the registry. */
@@ -57,7 +60,7 @@ export interface ManifestService {
     options: PushOptions,
   ): Promise<PushedManifest>;
   /** Deletes a tag (tag reference) or a manifest and every tag pointing at it (digest reference). */
-  delete(name: RepositoryName, reference: Reference): Promise<void>;
+  delete(name: RepositoryName, reference: Reference, actor?: Actor): Promise<void>;
 }
 
 /** Options of the manifest service. */
@@ -132,7 +135,7 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     name: RepositoryName,
     reference: Reference,
     body: Buffer,
-    { contentType, tags: extraTags = [] }: PushOptions,
+    { contentType, tags: extraTags = [], actor }: PushOptions,
   ): Promise<PushedManifest> {
     if (reference.tag && extraTags.length > 0) {
       throw new RegistryError('UNSUPPORTED', 'tag parameters are only accepted when pushing by digest', {
@@ -159,7 +162,7 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     // Before any tag points at it: a manifest whose blobs GC took meanwhile is refused whole.
     const lost = await guard.lost(referencedPaths(name, digest, parsed), begun);
     if (lost.length > 0) throw await overtaken(name, manifest, parsed, lost);
-    for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest);
+    for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest, actor);
     // A delete of this digest may have removed the revision since it was written (see below).
     if (!(await revisions.exists(name, digest))) await keep(name, manifest, parsed);
     return parsed.subject ? { digest, subject: parsed.subject.digest } : { digest };
@@ -176,13 +179,13 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
    * again. Either way no tag is left pointing at a missing manifest; and since tags go first,
    * neither can a crash halfway through.
    */
-  async function deleteManifest(name: RepositoryName, digest: Digest): Promise<void> {
+  async function deleteManifest(name: RepositoryName, digest: Digest, actor?: Actor): Promise<void> {
     const manifest = await revisions.read(name, digest);
     if (!manifest) throw await missingIn(driver, name, manifestUnknown({ digest }));
     const tagged = await tags.entries(name);
     const holders = await holdersOf(digest, tagged, (child) => childrenOf(name, child));
     if (holders) throw heldByTaggedIndex(holders);
-    for (const [tag, target] of tagged) if (target === digest) await tags.remove(name, tag);
+    for (const [tag, target] of tagged) if (target === digest) await tags.remove(name, tag, actor);
     if (manifest.subject) await referrers.remove(name, manifest.subject, digest);
     await revisions.delete(name, digest);
     const retagged = (await tags.entries(name)).some(([, target]) => target === digest);
@@ -203,10 +206,10 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
       throw manifestUnknown({ digest: info.digest });
     },
 
-    async delete(name, reference) {
+    async delete(name, reference, actor) {
       if (!deleteEnabled) throw deletesDisabled();
-      if (reference.tag === undefined) await deleteManifest(name, reference.digest);
-      else await tags.delete(name, reference.tag);
+      if (reference.tag === undefined) await deleteManifest(name, reference.digest, actor);
+      else await tags.delete(name, reference.tag, actor);
     },
   };
 }

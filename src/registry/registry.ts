@@ -6,13 +6,17 @@ import type { StorageDriver } from '../blobstore/driver.js';
 import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache, DEFAULT_CACHE_TTL } from './cache.js';
 import { type CatalogFilter, catalogPage } from './catalog.js';
+import { type ImmutableTagRule, immutableTags } from './immutable-tags.js';
 import { createKeyedLock } from './locks.js';
 import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
+import { createRepositoryDelete, type DeleteRepository } from './repository-delete.js';
 import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
+import { createTagHistory, type TagHistory } from './tag-history.js';
+import { createTagRollback, type RollbackTag } from './tag-rollback.js';
 import { createTagService, type TagService } from './tags.js';
 import { createReferenceGuard, DEFAULT_GC_DELETE_DELAY_MS } from './tombstones.js';
 import { purgeIdleUploads } from './upload-purge.js';
@@ -25,6 +29,12 @@ export interface Registry {
   manifests: ManifestService;
   tags: TagService;
   referrers: ReferrerService;
+  /** Every move of every tag. */
+  history: TagHistory;
+  /** Moves a tag back to an earlier digest, recorded as a move of its own. */
+  rollbackTag: RollbackTag;
+  /** Deletes a repository's tags, history, manifests, links and uploads; not blob data. */
+  deleteRepository: DeleteRepository;
   /** One page of the repositories `visible` lets through, in ASCII order. */
   catalog(request: PageRequest, visible: CatalogFilter): Promise<Page<RepositoryName>>;
   /** Resolves when storage answers; rejects with the storage error otherwise. */
@@ -47,6 +57,8 @@ export interface RegistryOptions {
   cacheMaxMemory?: number;
   /** Bounds every pushed manifest must keep (`validation.manifests.*`). */
   manifestLimits: ManifestLimits;
+  /** `tags.immutable`: tags that are written once. */
+  immutableTags?: readonly ImmutableTagRule[];
   onTransfer?: (delta: 1 | -1) => void;
   /** Hooks for writes refused for lack of space (metrics, a log line). */
   storageFull?: SpaceWatchOptions;
@@ -71,7 +83,11 @@ export function createRegistry(options: RegistryOptions): Registry {
     enabled: options.tombstoneCheck ?? true,
   });
   const blobs = createBlobService({ driver, cache, deleteEnabled, guard });
-  const tags = createTagService(driver, cache);
+  const history = createTagHistory(driver);
+  const tags = createTagService(driver, cache, {
+    history,
+    immutable: immutableTags(options.immutableTags ?? []),
+  });
   const referrers = createReferrerService(driver);
   const uploads = createUploadService({
     driver,
@@ -96,6 +112,9 @@ export function createRegistry(options: RegistryOptions): Registry {
     manifests,
     tags,
     referrers,
+    history,
+    rollbackTag: createTagRollback({ tags, history, describe: manifests.describe }),
+    deleteRepository: createRepositoryDelete({ driver, cache, deleteEnabled }),
     space,
     catalog: (request, visible) => catalogPage(driver, request, visible),
     async checkStorage() {

@@ -51,7 +51,7 @@ export async function purgeIdleUploads(
  * Drops a session's staged bytes, then its state object (in that order, so a crash in between
  * leaves a session the next run finds again). A state that cannot be read is deleted alone.
  */
-async function discardSession(driver: StorageDriver, session: string): Promise<void> {
+export async function discardSession(driver: StorageDriver, session: string): Promise<void> {
   const content = await orMissing(driver.getContent(session), undefined);
   if (content === undefined) return;
   const staged = stagedRecordOf(content);

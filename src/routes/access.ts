@@ -7,6 +7,7 @@ import type { Next } from 'koa';
 import type { Authorizer, AuthRequest, Need } from '../auth/authorizer.js';
 import type { Action } from '../auth/scopes.js';
 import type { BerthContext } from '../http/context.js';
+import type { Actor } from '../registry/tag-history.js';
 import { nameParam } from './params.js';
 
 type Middleware = (ctx: BerthContext, next: Next) => Promise<void>;
@@ -38,4 +39,9 @@ export function authRequest(ctx: BerthContext): AuthRequest {
     // Koa 3's ctx.origin is null for plain HTTP; build it from what the client sent.
     origin: `${ctx.protocol}://${ctx.host}`,
   };
+}
+
+/** Who makes a request and from where, for tag history: the caller's name and the client address. */
+export function actorOf(ctx: BerthContext): Actor {
+  return { name: ctx.state.caller?.subject || 'anonymous', address: ctx.ip };
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import { accessGuards } from './access.js';
+import { berthApiRoutes } from './berth-api.js';
 import { blobRoutes } from './blobs.js';
 import { healthRoutes } from './health.js';
 import { listingRoutes } from './listings.js';
@@ -41,6 +42,7 @@ const path = (pattern: string) => new RegExp(`^${pattern}$`);
 export function createRouter(options: RouterOptions): Router<BerthState> {
   const { registry } = options;
   const router = new Router<BerthState>();
+  const berth = berthApiRoutes(registry);
   const blobs = blobRoutes(registry);
   const uploads = uploadRoutes(registry);
   const manifests = manifestRoutes(registry, { maxSize: options.manifestMaxSize });
@@ -54,6 +56,14 @@ export function createRouter(options: RouterOptions): Router<BerthState> {
   router.get('/v2/', path('/v2/?'), can.login, (ctx) => {
     ctx.body = {};
   });
+  // Berth's own endpoints come first: the first route that matches answers, and the spec's
+  // patterns would also match some of these paths (a tag named `manifests` or `referrers`),
+  // reading them as a name with `_berth` in it. No spec path can contain `/_berth/`.
+  const berthTag = (action: string) => path(`/v2/${NAME}/_berth/tags/${SEGMENT}/${action}`);
+  router.get('/v2/<name>/_berth/tags/<tag>/history', berthTag('history'), pull, berth.history);
+  router.post('/v2/<name>/_berth/tags/<tag>/rollback', berthTag('rollback'), push, berth.rollback);
+  const repository = path(`/v2/${NAME}/_berth/repository`);
+  router.delete('/v2/<name>/_berth/repository', repository, remove, berth.deleteRepository);
   router.get('/v2/_catalog', path('/v2/_catalog'), can.catalog, listings.catalog);
   router.get('/v2/<name>/tags/list', path(`/v2/${NAME}/tags/list`), pull, listings.tags);
   router.get(

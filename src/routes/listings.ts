@@ -40,14 +40,18 @@ export function listingRoutes(registry: Registry) {
   };
 }
 
-/** The page's results; sets `Link` to the next page at `path` when more remain. */
-function withNextLink<T extends string>(
+/**
+ * The page's results; sets `Link` to the next page at `path` when more remain, its `last`
+ * being the `position` of the page's last result (the result itself for names).
+ */
+export function withNextLink<T>(
   ctx: BerthContext,
   path: string,
   request: PageRequest,
   page: Page<T>,
+  position: (item: T) => string = String,
 ): T[] {
   const last = page.items.at(-1);
-  if (page.more && last !== undefined) ctx.set('Link', nextLink(path, request.size, last));
+  if (page.more && last !== undefined) ctx.set('Link', nextLink(path, request.size, position(last)));
   return page.items;
 }

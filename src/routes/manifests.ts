@@ -2,6 +2,7 @@
 import { type BerthContext, respondEmpty } from '../http/context.js';
 import { readLimitedBody } from '../http/read-body.js';
 import type { Registry } from '../registry/registry.js';
+import { actorOf } from './access.js';
 import { nameParam, referenceParam, tagParams } from './params.js';
 
 /** Options of the manifest routes. */
@@ -43,6 +44,7 @@ export function manifestRoutes(registry: Registry, { maxSize }: ManifestRouteOpt
       const pushed = await registry.manifests.put(name, reference, body, {
         contentType: ctx.get('Content-Type') || undefined,
         tags,
+        actor: actorOf(ctx),
       });
       respondEmpty(ctx, 201);
       ctx.set({ Location: `/v2/${name}/manifests/${pushed.digest}`, 'Docker-Content-Digest': pushed.digest });
@@ -51,7 +53,7 @@ export function manifestRoutes(registry: Registry, { maxSize }: ManifestRouteOpt
     },
 
     async delete(ctx: BerthContext): Promise<void> {
-      await registry.manifests.delete(nameParam(ctx), referenceParam(ctx, 1));
+      await registry.manifests.delete(nameParam(ctx), referenceParam(ctx, 1), actorOf(ctx));
       respondEmpty(ctx, 202);
     },
   };

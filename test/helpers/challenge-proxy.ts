@@ -91,7 +91,8 @@ export async function startChallengeProxy(
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
-    const key = /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)\//.exec(url.pathname)?.[1] ?? url.pathname;
+    const key =
+      /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers|_berth)\//.exec(url.pathname)?.[1] ?? url.pathname;
     const from = url.searchParams.get('from') ?? undefined;
     let token = tokens.get(key);
     const mayHaveBody = !['GET', 'HEAD', 'DELETE'].includes(req.method ?? 'GET');
