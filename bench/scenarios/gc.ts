@@ -17,7 +17,7 @@ import type { MeasurementPart, Scenario, ScenarioContext } from './types.js';
 
 const PUSH_REPO = 'bench/gc-push';
 const SHAPE: Omit<SeedShape, 'prefix'> = {
-  images: 4000,
+  images: 2000,
   layersPerImage: 4,
   layerSize: 4096,
   repositories: 100,
