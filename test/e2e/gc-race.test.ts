@@ -82,9 +82,21 @@ async function race(store: SharedStore, options: RaceOptions): Promise<Race> {
     for (const found of await unpullable(url, [...clients.live.values()], isLive))
       lost.push({ ...found, afterRun: gc.tally.runs });
   });
-  const stopped = () => Date.now() > deadline || (options.stopOnLoss && lost.length > 0);
-  await runRaceClients({ urls, clients: CLIENTS, pool: layerPool(POOL_SIZE), keep: KEEP, stopped }, clients);
-  return { replicas, clients, gc: await gc.stop(), lost };
+  let failed = false;
+  const stopped = () => failed || Date.now() > deadline || (options.stopOnLoss && lost.length > 0);
+  try {
+    await runRaceClients(
+      { urls, clients: CLIENTS, pool: layerPool(POOL_SIZE), keep: KEEP, stopped },
+      clients,
+    );
+    return { replicas, clients, gc: await gc.stop(), lost };
+  } catch (err) {
+    // Leave no process behind to keep the test file running.
+    failed = true;
+    await gc.stop().catch(() => undefined);
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    throw err;
+  }
 }
 
 /** Stops the replicas and the store; resolves with their log lines. */

@@ -63,6 +63,8 @@ export function startGcLoop(
       await afterRun?.(parsed);
     }
   })();
+  // Reported by stop(); kept from being an unhandled rejection meanwhile.
+  loop.catch(() => undefined);
   return {
     tally,
     async stop() {
