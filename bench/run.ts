@@ -39,7 +39,15 @@ export interface ServerReport {
 /** Run settings shared by all scenarios. */
 export type RunSettings = Omit<
   ScenarioContext,
-  'port' | 'host' | 'log' | 'auth' | 'repository' | 'openStore' | 'serverPid' | 'serverPeakRss'
+  | 'port'
+  | 'host'
+  | 'log'
+  | 'auth'
+  | 'repository'
+  | 'openStore'
+  | 'berthCommand'
+  | 'serverPid'
+  | 'serverPeakRss'
 >;
 
 /**
@@ -122,6 +130,7 @@ export async function benchmarkServer(
     auth: server.auth,
     repository: repos.target,
     openStore: server.openStore,
+    berthCommand: server.berthCommand,
     serverPeakRss: {
       reset: () => resetTreePeakRss(server.child.pid),
       read: () => peakRssMeasurement(treePeakRss(server.child.pid)).value,

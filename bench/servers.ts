@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageDriver } from '../src/blobstore/driver.js';
+import { type RunResult, run } from '../test/e2e/helpers/run.js';
 import { type AuthMode, type BenchAuth, prepareTokenAuth } from './auth.js';
 import { type ChildHandle, spawnChild } from './child.js';
 import { type ProcessPeak, treePeakRss } from './process-tree.js';
@@ -53,6 +54,8 @@ export interface ServerUnderTest {
   auth: BenchAuth | undefined;
   /** Opens the server's store through Berth's driver; undefined for distribution. */
   openStore: (() => Promise<StorageDriver>) | undefined;
+  /** Runs a `berth` command against the server's store; undefined for distribution. */
+  berthCommand: ((args: string[], env: Record<string, string>) => Promise<RunResult>) | undefined;
   /**
    * Reads peak RSS, stops the process (and its storage) and removes its data; resolves with the
    * peak RSS of the process and each of its descendants (none when it had already exited).
@@ -190,6 +193,10 @@ export async function startServer(
     child,
     auth,
     openStore: berthEnv ? () => openStore(berthEnv) : undefined,
+    berthCommand: berthEnv
+      ? (args, env) =>
+          run(join(projectRoot, 'bin', 'berth'), args, { env: { ...berthEnv, ...env }, cwd: projectRoot })
+      : undefined,
     async stop() {
       running.delete(server);
       let peaks: ProcessPeak[] = [];

@@ -2,6 +2,7 @@
 import { blobHead } from './blob-head.js';
 import { chunkedPush } from './chunked-push.js';
 import { dockerPushPull } from './docker.js';
+import { gc } from './gc.js';
 import { listings } from './listings.js';
 import { manifestGet } from './manifest-get.js';
 import { manifestPut } from './manifest-put.js';
@@ -25,6 +26,7 @@ export const SCENARIOS: readonly Scenario[] = [
   tokenIssue,
   dockerPushPull,
   listings,
+  gc,
   soak,
   publish,
 ];

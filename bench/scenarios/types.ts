@@ -1,5 +1,6 @@
 /** The shapes shared by scenarios, the runner and the report. */
 import type { StorageDriver } from '../../src/blobstore/driver.js';
+import type { RunResult } from '../../test/e2e/helpers/run.js';
 import type { BenchAuth } from '../auth.js';
 import type { RepoTarget } from '../registry-client.js';
 import type { LatencySummary } from '../stats.js';
@@ -30,6 +31,11 @@ export interface ScenarioContext {
   repository(name: string): RepoTarget;
   /** Opens Berth's own store, to seed it directly; undefined for distribution. */
   openStore: (() => Promise<StorageDriver>) | undefined;
+  /**
+   * Runs a `berth` command against the server's store with `env` added (as a CronJob runs
+   * `berth gc` next to the servers); undefined for distribution.
+   */
+  berthCommand: ((args: string[], env: Record<string, string>) => Promise<RunResult>) | undefined;
   /** The server's peak RSS, for a scenario that reports the peak of its own work. */
   serverPeakRss: {
     /** Starts a new peak at the current RSS, in every process of the server. */
