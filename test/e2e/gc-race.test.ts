@@ -16,7 +16,13 @@ import { after, before, describe, it } from 'node:test';
 import { forEachLimited } from '../../src/registry/limited.js';
 import { TOMBSTONE_CHECK_OFF_VARIABLE } from '../../src/registry/tombstones.js';
 import { removeDir, tempDir } from '../helpers/tmp.js';
-import { type BerthProcess, serverErrors, startBerthProcess } from './helpers/berth-process.js';
+import {
+  BERTH_BIN,
+  type BerthProcess,
+  CLI_ENV,
+  serverErrors,
+  startBerthProcess,
+} from './helpers/berth-process.js';
 import { type GcTally, startGcLoop } from './helpers/gc-loop.js';
 import { skopeoProblem, unpullable } from './helpers/image-check.js';
 import {
@@ -27,6 +33,7 @@ import {
   type RaceTally,
   runRaceClients,
 } from './helpers/race-clients.js';
+import { run } from './helpers/run.js';
 import { filesystemStore, SHARED_STORES, type SharedStore } from './helpers/shared-store.js';
 
 const RACE_SECONDS = Number(process.env.BERTH_GC_RACE_SECONDS ?? 120);
@@ -156,6 +163,12 @@ for (const [label, openStore] of SHARED_STORES) {
         if (problem) problems.push(`${keyOf(image)}: ${problem}`);
       });
       assert.deepEqual(problems, []);
+    });
+
+    it('berth fsck finds the store clean afterwards', async () => {
+      const env = { ...CLI_ENV, ...store.env, BERTH_STORAGE_FILESYSTEM_ROOTDIRECTORY: store.root };
+      const checked = await run(BERTH_BIN, ['fsck'], { env });
+      assert.equal(checked.code, 0, `${checked.stdout}\n${checked.stderr}`);
     });
 
     it('no live image failed to pull after any GC run', () => {
