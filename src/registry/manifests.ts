@@ -75,11 +75,14 @@ export interface ManifestServiceOptions {
   limits: ManifestLimits;
   /** The tombstone check after writing a revision (tombstones.ts). */
   guard: ReferenceGuard;
+  /** True when GC may delete untagged manifests of the repository (a retention rule says so). */
+  collectsUntagged?: (name: RepositoryName) => boolean;
 }
 
 /** Creates the manifest service. */
 export function createManifestService(options: ManifestServiceOptions): ManifestService {
   const { driver, cache, blobs, tags, referrers, deleteEnabled, limits, guard } = options;
+  const collectsUntagged = options.collectsUntagged ?? (() => false);
   const revisions = createRevisionStore(driver, cache);
 
   async function describe(name: RepositoryName, reference: Reference): Promise<RevisionInfo> {
@@ -162,6 +165,7 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     // Before any tag points at it: a manifest whose blobs GC took meanwhile is refused whole.
     const lost = await guard.lost(referencedPaths(name, digest, parsed), begun);
     if (lost.length > 0) throw await overtaken(name, manifest, parsed, lost);
+    if (collectsUntagged(name)) guard.assertInTime(begun);
     for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest, actor);
     // A delete of this digest may have removed the revision since it was written (see below).
     if (!(await revisions.exists(name, digest))) await keep(name, manifest, parsed);

@@ -66,6 +66,8 @@ export interface RegistryOptions {
   gcDeleteDelay?: number;
   /** False only for the test that shows what the tombstone check prevents. */
   tombstoneCheck?: boolean;
+  /** True when GC may delete untagged manifests of a repository (`retention.rules`). */
+  collectsUntagged?: (name: RepositoryName) => boolean;
 }
 
 /** Wires the registry services over a driver. */
@@ -105,6 +107,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     deleteEnabled,
     limits: options.manifestLimits,
     guard,
+    ...(options.collectsUntagged ? { collectsUntagged: options.collectsUntagged } : {}),
   });
   return {
     blobs,
@@ -113,7 +116,13 @@ export function createRegistry(options: RegistryOptions): Registry {
     tags,
     referrers,
     history,
-    rollbackTag: createTagRollback({ tags, history, describe: manifests.describe }),
+    rollbackTag: createTagRollback({
+      tags,
+      history,
+      describe: manifests.describe,
+      guard,
+      ...(options.collectsUntagged ? { collectsUntagged: options.collectsUntagged } : {}),
+    }),
     deleteRepository: createRepositoryDelete({ driver, cache, deleteEnabled }),
     space,
     catalog: (request, visible) => catalogPage(driver, request, visible),

@@ -17,6 +17,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPreconditionFailed, orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { TOMBSTONE_RUN_PATH, TOMBSTONES_ROOT, tombstonePath } from '../blobstore/layout.js';
+import { RegistryError } from './errors.js';
 import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
 
 /** Where a tombstoned object stands. */
@@ -64,6 +65,12 @@ export interface ReferenceGuard {
    * deleting, so that the write must fail; pending tombstones of the others are revived.
    */
   lost(targets: readonly string[], begun: number): Promise<string[]>;
+  /**
+   * Throws 503 UNAVAILABLE once `gc.deletedelay − storage.cache.ttl` has passed since `begun`:
+   * called right before writing a tag, so that a tag written for a manifest that GC may be
+   * collecting is always seen by GC's second mark (docs/gc.md).
+   */
+  assertInTime(begun: number): void;
 }
 
 /**
@@ -128,6 +135,18 @@ export function createReferenceGuard(options: ReferenceGuardOptions): ReferenceG
 
   return {
     begin: monotonic,
+
+    assertInTime(begun) {
+      if (options.enabled === false || !tooSlow(begun)) return;
+      throw new RegistryError(
+        'UNAVAILABLE',
+        'the push took too long to be sure its manifest is kept; push it again',
+        {
+          status: 503,
+          detail: { limit: 'gc.deletedelay minus storage.cache.ttl' },
+        },
+      );
+    },
 
     async lost(targets, begun) {
       if (options.enabled === false || targets.length === 0) return [];
