@@ -12,22 +12,23 @@ import { isPreconditionFailed, orMissing, type StorageDriver } from '../blobstor
 import {
   blobDataPath,
   layerLinkPath,
+  revisionPath,
   TOMBSTONE_RUN_PATH,
   TOMBSTONES_ROOT,
   tombstonePath,
 } from '../blobstore/layout.js';
 import type { Digest } from '../registry/digest.js';
 import { forEachLimited } from '../registry/limited.js';
+import type { RepositoryName } from '../registry/names.js';
 import { encodeRecord, parseRecord, type RunRecord, type TombstoneRecord } from '../registry/tombstones.js';
+import { type Candidates, findCandidates, stillCandidates, type UntaggedPolicy } from './candidates.js';
 import { GC_CONCURRENCY, type Inventory, takeInventory } from './inventory.js';
 import {
+  type DoomedManifests,
   inventoryCounts,
   type LinkCandidate,
-  linkKey,
   orphanReferrerEntries,
   pathsOf,
-  unreferencedBlobs,
-  unreferencedLinks,
 } from './plan.js';
 import { type GcReport, type Phase, phaseTimer } from './report.js';
 
@@ -49,6 +50,8 @@ export interface CollectOptions {
    * deletes every candidate without marking again or minding revived tombstones.
    */
   recheck?: boolean;
+  /** Which untagged manifests may go (retention rules); none when absent. */
+  untagged?: UntaggedPolicy;
   /** Told as phases start and progress (a progress line on a terminal). */
   onProgress?: (phase: Phase, done: number, total: number) => void;
   now?: () => number;
@@ -56,6 +59,13 @@ export interface CollectOptions {
 
 /** Tombstones claimed and objects deleted per batch. */
 const BATCH = 1000;
+
+/** How many manifests a map of them holds. */
+function countOf(manifests: DoomedManifests): number {
+  let count = 0;
+  for (const digests of manifests.values()) count += digests.size;
+  return count;
+}
 
 /** Runs one collection; resolves with its report. */
 export async function collectGarbage(options: CollectOptions): Promise<GcReport> {
@@ -69,12 +79,18 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
   // A run that died leaves tombstones behind: void now that this run holds the lease.
   if (!options.dryRun) await orMissing(driver.delete(TOMBSTONES_ROOT), undefined);
   const first = await takeInventory(driver);
-  const candidates = await olderThanGrace(driver, first, now() - options.gracePeriodMs);
+  const marking = { untagged: options.untagged, now: now() };
+  const candidates = await findCandidates(driver, first, now() - options.gracePeriodMs, marking);
   timer.end('mark');
   const report = (deleted: Deleted, revived: number): GcReport => ({
     dryRun: options.dryRun === true,
     ...inventoryCounts(first),
-    deleted: { links: deleted.links.length, blobs: deleted.blobs.length, referrers: deleted.referrers },
+    deleted: {
+      manifests: countOf(deleted.manifests),
+      links: deleted.links.length,
+      blobs: deleted.blobs.length,
+      referrers: deleted.referrers,
+    },
     bytesFreed: deleted.blobs.reduce((sum, digest) => sum + (candidates.sizes.get(digest) ?? 0), 0),
     revived,
     phases: timer.phases(),
@@ -82,10 +98,10 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
   if (options.dryRun) {
     return report({ ...candidates, referrers: orphanReferrerEntries(first).length }, 0);
   }
-  const targets = pathsOf(candidates.links, candidates.blobs);
+  const targets = pathsOf(candidates.links, candidates.blobs, candidates.manifests);
   if (targets.length === 0) {
-    const referrers = await deleteOrphanReferrers(driver, first);
-    return report({ links: [], blobs: [], referrers }, 0);
+    const referrers = await deleteOrphanReferrers(driver, first, new Map());
+    return report({ manifests: new Map(), links: [], blobs: [], referrers }, 0);
   }
 
   progress('tombstone', 0, targets.length);
@@ -98,60 +114,30 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
   progress('remark', 0, 0);
   const recheck = options.recheck !== false;
   const second = recheck ? await takeInventory(driver, { known: first }) : first;
-  const still = recheck ? stillUnreferenced(second, candidates) : candidates;
+  const still = recheck
+    ? await stillCandidates(driver, second, candidates, { ...marking, now: now() })
+    : candidates;
   timer.end('remark');
 
-  progress('delete', 0, still.links.length + still.blobs.length);
+  const stillPaths = pathsOf(still.links, still.blobs, still.manifests);
+  progress('delete', 0, stillPaths.length);
   const deleted = await claimAndDelete(driver, run, still, versions, options, now);
-  const referrers = await deleteOrphanReferrers(driver, second);
+  const referrers = await deleteOrphanReferrers(driver, second, deleted.manifests);
   timer.end('delete');
 
   progress('cleanup', 0, 0);
   await sleep(options.deleteDelayMs, undefined, { signal });
   await orMissing(driver.delete(TOMBSTONES_ROOT), undefined);
   timer.end('cleanup');
-  const revived = targets.length - deleted.links.length - deleted.blobs.length;
+  const revived = targets.length - countOf(deleted.manifests) - deleted.links.length - deleted.blobs.length;
   return report({ ...deleted, referrers }, revived);
 }
 
-interface Candidates {
-  links: LinkCandidate[];
-  blobs: Digest[];
-  /** Bytes of each candidate blob. */
-  sizes: Map<Digest, number>;
-}
-
 interface Deleted {
+  manifests: DoomedManifests;
   links: LinkCandidate[];
   blobs: Digest[];
   referrers: number;
-}
-
-/**
- * Unreferenced links and blobs last written before `cutoff`, with the size of each blob (a
- * stat each, since a listing does not show it on S3: only candidates are asked).
- */
-async function olderThanGrace(
-  driver: StorageDriver,
-  inventory: Inventory,
-  cutoff: number,
-): Promise<Candidates> {
-  const links = unreferencedLinks(inventory, cutoff);
-  const sizes = new Map<Digest, number>();
-  const blobs = await filterLimited(unreferencedBlobs(inventory, links, cutoff), async (digest) => {
-    const info = await orMissing(driver.stat(blobDataPath(digest)), undefined);
-    if (info) sizes.set(digest, info.size);
-    return info !== undefined;
-  });
-  return { links, blobs, sizes };
-}
-
-/** The candidates that a fresh inventory still finds unreferenced. */
-function stillUnreferenced(inventory: Inventory, candidates: Candidates): Candidates {
-  const links = new Set(unreferencedLinks(inventory).map(linkKey));
-  const keptLinks = candidates.links.filter((link) => links.has(linkKey(link)));
-  const blobs = new Set(unreferencedBlobs(inventory, keptLinks));
-  return { ...candidates, links: keptLinks, blobs: candidates.blobs.filter((digest) => blobs.has(digest)) };
 }
 
 /** Writes a pending tombstone per target; resolves with each one's version. */
@@ -199,10 +185,10 @@ async function claimAndDelete(
     const stone = await orMissing(driver.getContent(tombstonePath(target)), undefined);
     return parseRecord<TombstoneRecord>(stone)?.state === 'deleting';
   };
-  const total = still.links.length + still.blobs.length;
   const deleted = new Set<string>();
-  // Links first: a link left by a failed run still holds its blob.
-  const paths = pathsOf(still.links, still.blobs);
+  // Manifests, then links, then blobs: what a failed run leaves behind still holds its blobs.
+  const paths = pathsOf(still.links, still.blobs, still.manifests);
+  const total = paths.length;
   for (let start = 0; start < paths.length; start += BATCH) {
     const batch = paths.slice(start, start + BATCH);
     options.signal?.throwIfAborted();
@@ -214,7 +200,13 @@ async function claimAndDelete(
     options.onProgress?.('delete', deleted.size, total);
   }
   await writeRunRecord(driver, { run, phase: 'deleted', until: now() + options.leaseTtlMs });
+  const manifests = new Map<RepositoryName, Set<Digest>>();
+  for (const [name, digests] of still.manifests) {
+    const gone = [...digests].filter((digest) => deleted.has(revisionPath(name, digest)));
+    if (gone.length > 0) manifests.set(name, new Set(gone));
+  }
   return {
+    manifests,
     links: still.links.filter((link) => deleted.has(layerLinkPath(link.name, link.digest))),
     blobs: still.blobs.filter((digest) => deleted.has(blobDataPath(digest))),
     referrers: 0,
@@ -225,8 +217,12 @@ async function claimAndDelete(
  * Removes referrers entries whose manifest is gone (a crash between deleting a manifest and
  * its entry). Safe without tombstones: a push writes the manifest before its entry.
  */
-async function deleteOrphanReferrers(driver: StorageDriver, inventory: Inventory): Promise<number> {
-  const orphans = orphanReferrerEntries(inventory);
+async function deleteOrphanReferrers(
+  driver: StorageDriver,
+  inventory: Inventory,
+  deletedManifests: DoomedManifests,
+): Promise<number> {
+  const orphans = orphanReferrerEntries(inventory, deletedManifests);
   await driver.deleteMany(orphans);
   return orphans.length;
 }

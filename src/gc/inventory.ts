@@ -22,6 +22,11 @@ export interface RepositoryInventory {
   links: Map<Digest, number>;
   /** Referrers entries: subject digest -> referrer digests. */
   referrers: Map<Digest, Digest[]>;
+  /** When each manifest's revision was last written (ms). */
+  manifestTimes: Map<Digest, number>;
+  /** Paths of the tag objects and tag history entries: read only where untagged manifests may go. */
+  tagPaths: string[];
+  historyPaths: string[];
 }
 
 /** Everything GC looks at. */
@@ -92,16 +97,24 @@ async function scanRepositories(driver: StorageDriver): Promise<RepositoryInvent
     const name = parts.slice(0, own).join('/');
     let repo = repositories.get(name);
     if (!repo) {
-      repo = { name: name as RepositoryName, manifests: new Map(), links: new Map(), referrers: new Map() };
+      repo = {
+        name: name as RepositoryName,
+        manifests: new Map(),
+        links: new Map(),
+        referrers: new Map(),
+        manifestTimes: new Map(),
+        tagPaths: [],
+        historyPaths: [],
+      };
       repositories.set(name, repo);
     }
-    record(repo, parts.slice(own), modTime.getTime());
+    record(repo, parts.slice(own), modTime.getTime(), path);
   }
   return [...repositories.values()];
 }
 
 /** Files one object of a repository under what it is (`rest` starts at the `_` directory). */
-function record(repo: RepositoryInventory, rest: string[], modTime: number): void {
+function record(repo: RepositoryInventory, rest: string[], modTime: number, path: string): void {
   if (rest[0] === '_layers') {
     const [, algorithm, hex, extra] = rest;
     if (algorithm && hex && extra === undefined) repo.links.set(`${algorithm}:${hex}` as Digest, modTime);
@@ -110,6 +123,11 @@ function record(repo: RepositoryInventory, rest: string[], modTime: number): voi
   const [area, kind, algorithm, hex, entry] = rest;
   if (area === '_manifests' && kind === 'revisions' && algorithm && hex && !entry) {
     repo.manifests.set(`${algorithm}:${hex}` as Digest, undefined);
+    repo.manifestTimes.set(`${algorithm}:${hex}` as Digest, modTime);
+  } else if (area === '_manifests' && kind === 'tags' && algorithm && !hex) {
+    repo.tagPaths.push(path);
+  } else if (area === '_manifests' && kind === 'history' && algorithm && hex && !entry) {
+    repo.historyPaths.push(path);
   } else if (area === '_manifests' && kind === 'referrers' && algorithm && hex && entry) {
     const subject = `${algorithm}:${hex}` as Digest;
     const referrers = repo.referrers.get(subject) ?? [];
@@ -133,6 +151,32 @@ async function referencesOf(
     return { blobs: parsed.blobs.map((d) => d.digest), manifests: parsed.manifests.map((d) => d.digest) };
   } catch {
     // Unreadable: what it references is unknown, so marking keeps everything in its repository.
+    return undefined;
+  }
+}
+
+/**
+ * The manifests a repository's tags and tag history entries point at, read from storage now:
+ * the roots that keep untagged manifests from going (docs/gc.md). A read per tag and entry.
+ */
+export async function taggedRoots(driver: StorageDriver, repo: RepositoryInventory): Promise<Set<Digest>> {
+  const roots = new Set<Digest>();
+  const read = async (path: string, digestOf: (content: string) => string | undefined) => {
+    const content = await orMissing(driver.getContent(path), undefined);
+    const digest = content && digestOf(content.toString('utf8'));
+    if (digest) roots.add(digest as Digest);
+  };
+  await forEachLimited(repo.tagPaths, GC_CONCURRENCY, (path) => read(path, (text) => text.trim()));
+  await forEachLimited(repo.historyPaths, GC_CONCURRENCY, (path) => read(path, historyDigest));
+  return roots;
+}
+
+/** The digest a tag history entry names, or undefined for something that is not one. */
+function historyDigest(text: string): string | undefined {
+  try {
+    const digest = (JSON.parse(text) as { digest?: unknown }).digest;
+    return typeof digest === 'string' ? digest : undefined;
+  } catch {
     return undefined;
   }
 }

@@ -5,7 +5,7 @@
  * repository names the blob, and a blob when no manifest anywhere names it and no remaining
  * link holds it. A repository with a revision GC cannot read keeps all its links.
  */
-import { blobDataPath, layerLinkPath, referrerPath } from '../blobstore/layout.js';
+import { blobDataPath, layerLinkPath, referrerPath, revisionPath } from '../blobstore/layout.js';
 import type { Digest } from '../registry/digest.js';
 import type { RepositoryName } from '../registry/names.js';
 import type { Inventory, RepositoryInventory } from './inventory.js';
@@ -24,9 +24,16 @@ export interface Unreferenced {
   referrerEntries: string[];
 }
 
-function referencedIn(repo: RepositoryInventory): Set<Digest> | 'all' {
+/** Untagged manifests this run deletes, by repository: they keep nothing. */
+export type DoomedManifests = ReadonlyMap<RepositoryName, ReadonlySet<Digest>>;
+
+const NONE: DoomedManifests = new Map();
+
+function referencedIn(repo: RepositoryInventory, doomed: DoomedManifests): Set<Digest> | 'all' {
   const blobs = new Set<Digest>();
-  for (const refs of repo.manifests.values()) {
+  const going = doomed.get(repo.name);
+  for (const [digest, refs] of repo.manifests) {
+    if (going?.has(digest)) continue;
     if (!refs) return 'all';
     for (const blob of refs.blobs) blobs.add(blob);
   }
@@ -34,9 +41,13 @@ function referencedIn(repo: RepositoryInventory): Set<Digest> | 'all' {
 }
 
 /** Layer links that no manifest of their repository references, written before `cutoff` (ms). */
-export function unreferencedLinks(inventory: Inventory, cutoff = Number.POSITIVE_INFINITY): LinkCandidate[] {
+export function unreferencedLinks(
+  inventory: Inventory,
+  cutoff = Number.POSITIVE_INFINITY,
+  doomed: DoomedManifests = NONE,
+): LinkCandidate[] {
   return inventory.repositories.flatMap((repo) => {
-    const referenced = referencedIn(repo);
+    const referenced = referencedIn(repo, doomed);
     if (referenced === 'all') return [];
     return [...repo.links]
       .filter(([digest, modTime]) => !referenced.has(digest) && modTime < cutoff)
@@ -52,11 +63,16 @@ export function unreferencedBlobs(
   inventory: Inventory,
   doomedLinks: readonly LinkCandidate[],
   cutoff = Number.POSITIVE_INFINITY,
+  doomedManifests: DoomedManifests = NONE,
 ): Digest[] {
   const doomed = new Set(doomedLinks.map(linkKey));
   const held = new Set<Digest>();
   for (const repo of inventory.repositories) {
-    for (const refs of repo.manifests.values()) for (const blob of refs?.blobs ?? []) held.add(blob);
+    const going = doomedManifests.get(repo.name);
+    for (const [digest, refs] of repo.manifests) {
+      if (going?.has(digest)) continue;
+      for (const blob of refs?.blobs ?? []) held.add(blob);
+    }
     for (const digest of repo.links.keys())
       if (!doomed.has(linkKey({ name: repo.name, digest }))) held.add(digest);
   }
@@ -66,12 +82,12 @@ export function unreferencedBlobs(
     .sort();
 }
 
-/** Referrers entries naming a referrer manifest the repository no longer has. */
-export function orphanReferrerEntries(inventory: Inventory): string[] {
+/** Referrers entries naming a referrer manifest the repository no longer has (or that `deleted` holds). */
+export function orphanReferrerEntries(inventory: Inventory, deleted: DoomedManifests = NONE): string[] {
   return inventory.repositories.flatMap((repo) =>
     [...repo.referrers].flatMap(([subject, referrers]) =>
       referrers
-        .filter((referrer) => !repo.manifests.has(referrer))
+        .filter((referrer) => !repo.manifests.has(referrer) || deleted.get(repo.name)?.has(referrer))
         .map((referrer) => referrerPath(repo.name, subject, referrer)),
     ),
   );
@@ -82,9 +98,20 @@ export function linkKey({ name, digest }: LinkCandidate): string {
   return `${name}@${digest}`;
 }
 
-/** The layout paths of what a run deletes. */
-export function pathsOf(links: readonly LinkCandidate[], blobs: readonly Digest[]): string[] {
-  return [...links.map(({ name, digest }) => layerLinkPath(name, digest)), ...blobs.map(blobDataPath)];
+/**
+ * The layout paths of what a run deletes, in the order it deletes them: manifests, then
+ * links, then blobs, so that whatever a failed run leaves behind still holds what it needs.
+ */
+export function pathsOf(
+  links: readonly LinkCandidate[],
+  blobs: readonly Digest[],
+  manifests: DoomedManifests = NONE,
+): string[] {
+  return [
+    ...[...manifests].flatMap(([name, digests]) => [...digests].map((digest) => revisionPath(name, digest))),
+    ...links.map(({ name, digest }) => layerLinkPath(name, digest)),
+    ...blobs.map(blobDataPath),
+  ];
 }
 
 /** Counts of what an inventory holds, for the report. */

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import request from 'supertest';
 import { orMissing } from '../../src/blobstore/driver.js';
 import { TOMBSTONES_ROOT } from '../../src/blobstore/layout.js';
+import type { UntaggedPolicy } from '../../src/gc/candidates.js';
 import { type CollectOptions, collectGarbage } from '../../src/gc/collect.js';
 import { TOMBSTONE_CHECK_OFF_VARIABLE } from '../../src/registry/tombstones.js';
 import { createGate, faultyDriver } from '../helpers/faulty-driver.js';
@@ -17,6 +19,10 @@ import {
 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+
+function sha256Of(body: Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
 
 const CONFIG = jsonBlob({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
 
@@ -215,5 +221,72 @@ describe('garbage collection on a schedule (gc.interval)', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('garbage collection of untagged manifests (a retention rule lets them go)', () => {
+  /** Every untagged manifest goes: the simplest policy, to test GC's side of it. */
+  const everyUntagged: UntaggedPolicy = {
+    applies: () => true,
+    select: (repo, roots) => [...repo.manifests.keys()].filter((digest) => !roots.has(digest)),
+  };
+  let server: TestServer;
+  afterEach(() => server.close());
+
+  it('tags and tag history are roots: a manifest a tag once pointed at stays, with its layers', async () => {
+    server = await startGcServer('50ms');
+    const tagged = await pushImage(server.url, 'gc/untagged', 'v1');
+    const untagged = await pushImage(server.url, 'gc/untagged', 'gone', { layerSize: 3000 });
+    await request(server.url).delete('/v2/gc/untagged/manifests/gone').expect(202);
+    const once = await pushImage(server.url, 'gc/untagged', 'moved', { layerSize: 4000 });
+    await pushImage(server.url, 'gc/untagged', 'moved', { layerSize: 5000 });
+
+    const report = await collectGarbage(gcOptions(server, { untagged: everyUntagged }));
+
+    assert.equal(
+      report.deleted.manifests,
+      0,
+      'a manifest whose tag was deleted or moved is in the tag history',
+    );
+    await request(server.url).head(`/v2/gc/untagged/manifests/${tagged.digest}`).expect(200);
+    await request(server.url).head(`/v2/gc/untagged/manifests/${once.digest}`).expect(200);
+    await request(server.url).get(`/v2/gc/untagged/blobs/${once.layer.digest}`).expect(200);
+    assert.equal(await blobStatus(server, 'gc/untagged', untagged.layer.digest), 200, 'history keeps it too');
+  });
+
+  it('a manifest pushed by digest and never tagged goes with its own layer', async () => {
+    server = await startGcServer('50ms');
+    const kept = await pushImage(server.url, 'gc/bydigest', 'v1');
+    const layer = randomBlob(6000);
+    await pushBlob(server.url, 'gc/bydigest', layer.content);
+    await pushBlob(server.url, 'gc/bydigest', CONFIG.content);
+    const manifest = imageManifest({ config: CONFIG.descriptor, layers: [layer.descriptor] });
+    const digest = await pushManifest(server.url, 'gc/bydigest', sha256Of(manifest), manifest);
+
+    const report = await collectGarbage(gcOptions(server, { untagged: everyUntagged }));
+
+    assert.equal(report.deleted.manifests, 1);
+    assert.equal(report.deleted.blobs, 1, 'its layer; the config is shared with the tagged image');
+    await request(server.url).head(`/v2/gc/bydigest/manifests/${digest}`).expect(404);
+    assert.equal(await blobStatus(server, 'gc/bydigest', layer.descriptor.digest), 404);
+    await request(server.url).get(`/v2/gc/bydigest/manifests/v1`).expect(200);
+    await request(server.url).get(`/v2/gc/bydigest/blobs/${kept.layer.digest}`).expect(200);
+  });
+
+  it('tagging the manifest while it is tombstoned keeps it and its layer', async () => {
+    server = await startGcServer('1500ms');
+    const layer = randomBlob(7000);
+    await pushBlob(server.url, 'gc/tagnow', layer.content);
+    await pushBlob(server.url, 'gc/tagnow', CONFIG.content);
+    const manifest = imageManifest({ config: CONFIG.descriptor, layers: [layer.descriptor] });
+    const digest = await pushManifest(server.url, 'gc/tagnow', sha256Of(manifest), manifest);
+    const run = collectGarbage(gcOptions(server, { untagged: everyUntagged }));
+    await waitFor(async () => (await tombstones(server)).length > 0, 10_000);
+    await pushManifest(server.url, 'gc/tagnow', 'v1', manifest);
+    const report = await run;
+    assert.equal(report.deleted.manifests, 0);
+    assert.equal(report.deleted.blobs, 0);
+    await request(server.url).get(`/v2/gc/tagnow/manifests/${digest}`).expect(200);
+    await request(server.url).get(`/v2/gc/tagnow/blobs/${layer.descriptor.digest}`).expect(200);
   });
 });

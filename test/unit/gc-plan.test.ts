@@ -21,6 +21,9 @@ function repo(
     manifests: new Map(manifests),
     links: new Map(links.map((digest) => [digest, OLD])),
     referrers: new Map(referrers),
+    manifestTimes: new Map(manifests.map(([digest]) => [digest, OLD])),
+    tagPaths: [],
+    historyPaths: [],
   };
 }
 
