@@ -189,7 +189,10 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     const tagged = await tags.entries(name);
     const holders = await holdersOf(digest, tagged, (child) => childrenOf(name, child));
     if (holders) throw heldByTaggedIndex(holders);
-    for (const [tag, target] of tagged) if (target === digest) await tags.remove(name, tag, actor);
+    const pointing = tagged.filter(([, target]) => target === digest).map(([tag]) => tag);
+    // All or none: an immutable tag among them refuses the delete before any tag goes.
+    tags.assertRemovable(name, pointing);
+    for (const tag of pointing) await tags.remove(name, tag, actor);
     if (manifest.subject) await referrers.remove(name, manifest.subject, digest);
     await revisions.delete(name, digest);
     const retagged = (await tags.entries(name)).some(([, target]) => target === digest);

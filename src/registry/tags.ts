@@ -43,6 +43,8 @@ export interface TagService {
    * DENIED when immutable.
    */
   remove(name: RepositoryName, tag: Tag, by?: Actor): Promise<boolean>;
+  /** DENIED, naming the rule, when any of `tags` is immutable: checked before removing several. */
+  assertRemovable(name: RepositoryName, tags: readonly Tag[]): void;
   /** One page of the tags of a repository in ASCII order; NAME_UNKNOWN when it does not exist. */
   list(name: RepositoryName, request: PageRequest): Promise<Page<Tag>>;
   /** Every tag of a repository with the digest it points at, in ASCII order of the tags. */
@@ -175,6 +177,13 @@ export function createTagService(
 
     async delete(name, tag, by) {
       if (!(await remove(name, tag, by))) throw await missingIn(driver, name, manifestUnknown({ tag }));
+    },
+
+    assertRemovable(name, candidates) {
+      for (const tag of candidates) {
+        const rule = immutable(name, tag);
+        if (rule) throw immutableTagError(name, tag, rule);
+      }
     },
 
     remove,

@@ -68,6 +68,14 @@ describe('immutable tags', () => {
     await request(server.url).head('/v2/prod/app/manifests/v1').expect(200);
   });
 
+  it('a delete by digest refused for an immutable tag removes none of its other tags', async () => {
+    // `0-mutable` sorts before `v1`: it would be removed first if tags were checked one by one.
+    await pushManifest(server.url, 'prod/app', '0-mutable', first.manifest);
+    await request(server.url).delete(`/v2/prod/app/manifests/${first.digest}`).expect(403);
+    await request(server.url).head('/v2/prod/app/manifests/0-mutable').expect(200);
+    await request(server.url).head('/v2/prod/app/manifests/v1').expect(200);
+  });
+
   it('leaves tags and repositories outside the rules mutable', async () => {
     for (const [name, tag] of [
       ['prod/app', 'latest'],
