@@ -11,6 +11,7 @@ import type { RepositoryName } from '../registry/names.js';
 import { GC_CONCURRENCY, type Inventory, type RepositoryInventory, taggedRoots } from './inventory.js';
 import {
   type DoomedManifests,
+  emptyRepositories,
   type LinkCandidate,
   linkKey,
   unreferencedBlobs,
@@ -31,6 +32,8 @@ export interface UntaggedPolicy {
 /** What a run means to delete. */
 export interface Candidates {
   manifests: DoomedManifests;
+  /** Repositories with nothing stored: their catalog markers go. */
+  emptied: RepositoryName[];
   links: LinkCandidate[];
   blobs: Digest[];
   /** Bytes of each candidate blob. */
@@ -89,7 +92,8 @@ export async function findCandidates(
     if (info) sizes.set(digest, info.size);
     present[i] = info !== undefined;
   });
-  return { manifests, links, blobs: unreferenced.filter((_, i) => present[i]), sizes };
+  const emptied = emptyRepositories(inventory, cutoff);
+  return { manifests, emptied, links, blobs: unreferenced.filter((_, i) => present[i]), sizes };
 }
 
 /** The candidates that a fresh inventory (tags read again) still finds unreferenced. */
@@ -111,5 +115,12 @@ export async function stillCandidates(
   );
   const links = previous.links.filter((link) => unreferenced.has(linkKey(link)));
   const blobs = new Set(unreferencedBlobs(inventory, links, Number.POSITIVE_INFINITY, manifests));
-  return { ...previous, manifests, links, blobs: previous.blobs.filter((digest) => blobs.has(digest)) };
+  const stillEmpty = new Set(emptyRepositories(inventory));
+  return {
+    ...previous,
+    manifests,
+    emptied: previous.emptied.filter((name) => stillEmpty.has(name)),
+    links,
+    blobs: previous.blobs.filter((digest) => blobs.has(digest)),
+  };
 }

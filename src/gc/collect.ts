@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isPreconditionFailed, orMissing, type StorageDriver } from '../blobstore/driver.js';
 import {
   blobDataPath,
+  catalogEntryPath,
   layerLinkPath,
   revisionPath,
   TOMBSTONE_RUN_PATH,
@@ -67,6 +68,11 @@ function countOf(manifests: DoomedManifests): number {
   return count;
 }
 
+/** How many objects with tombstones a run deleted. */
+function deletedCount(deleted: Deleted): number {
+  return countOf(deleted.manifests) + deleted.emptied.length + deleted.links.length + deleted.blobs.length;
+}
+
 /** Runs one collection; resolves with its report. */
 export async function collectGarbage(options: CollectOptions): Promise<GcReport> {
   const { driver, signal } = options;
@@ -86,6 +92,7 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
     dryRun: options.dryRun === true,
     ...inventoryCounts(first),
     deleted: {
+      repositories: deleted.emptied.length,
       manifests: countOf(deleted.manifests),
       links: deleted.links.length,
       blobs: deleted.blobs.length,
@@ -98,10 +105,10 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
   if (options.dryRun) {
     return report({ ...candidates, referrers: orphanReferrerEntries(first).length }, 0);
   }
-  const targets = pathsOf(candidates.links, candidates.blobs, candidates.manifests);
+  const targets = pathsOf(candidates.links, candidates.blobs, candidates.manifests, candidates.emptied);
   if (targets.length === 0) {
     const referrers = await deleteOrphanReferrers(driver, first, new Map());
-    return report({ manifests: new Map(), links: [], blobs: [], referrers }, 0);
+    return report({ manifests: new Map(), emptied: [], links: [], blobs: [], referrers }, 0);
   }
 
   progress('tombstone', 0, targets.length);
@@ -119,7 +126,7 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
     : candidates;
   timer.end('remark');
 
-  const stillPaths = pathsOf(still.links, still.blobs, still.manifests);
+  const stillPaths = pathsOf(still.links, still.blobs, still.manifests, still.emptied);
   progress('delete', 0, stillPaths.length);
   const deleted = await claimAndDelete(driver, run, still, versions, options, now);
   const referrers = await deleteOrphanReferrers(driver, second, deleted.manifests);
@@ -129,12 +136,13 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
   await sleep(options.deleteDelayMs, undefined, { signal });
   await orMissing(driver.delete(TOMBSTONES_ROOT), undefined);
   timer.end('cleanup');
-  const revived = targets.length - countOf(deleted.manifests) - deleted.links.length - deleted.blobs.length;
+  const revived = targets.length - deletedCount(deleted);
   return report({ ...deleted, referrers }, revived);
 }
 
 interface Deleted {
   manifests: DoomedManifests;
+  emptied: RepositoryName[];
   links: LinkCandidate[];
   blobs: Digest[];
   referrers: number;
@@ -187,7 +195,7 @@ async function claimAndDelete(
   };
   const deleted = new Set<string>();
   // Manifests, then links, then blobs: what a failed run leaves behind still holds its blobs.
-  const paths = pathsOf(still.links, still.blobs, still.manifests);
+  const paths = pathsOf(still.links, still.blobs, still.manifests, still.emptied);
   const total = paths.length;
   for (let start = 0; start < paths.length; start += BATCH) {
     const batch = paths.slice(start, start + BATCH);
@@ -207,6 +215,7 @@ async function claimAndDelete(
   }
   return {
     manifests,
+    emptied: still.emptied.filter((name) => deleted.has(catalogEntryPath(name))),
     links: still.links.filter((link) => deleted.has(layerLinkPath(link.name, link.digest))),
     blobs: still.blobs.filter((digest) => deleted.has(blobDataPath(digest))),
     referrers: 0,

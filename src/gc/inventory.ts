@@ -6,7 +6,13 @@
  * through the registry's caches: GC must see storage as it is now.
  */
 import { orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { BLOBS_ROOT, REPOSITORIES_ROOT, revisionPath } from '../blobstore/layout.js';
+import {
+  BLOBS_ROOT,
+  CATALOG_ROOT,
+  REPOSITORIES_ROOT,
+  repositoryOfCatalogEntry,
+  revisionPath,
+} from '../blobstore/layout.js';
 import type { Digest } from '../registry/digest.js';
 import { forEachLimited } from '../registry/limited.js';
 import { parseManifest } from '../registry/manifest-parse.js';
@@ -27,6 +33,8 @@ export interface RepositoryInventory {
   /** Paths of the tag objects and tag history entries: read only where untagged manifests may go. */
   tagPaths: string[];
   historyPaths: string[];
+  /** Upload sessions in progress. */
+  uploads: number;
 }
 
 /** Everything GC looks at. */
@@ -34,6 +42,8 @@ export interface Inventory {
   repositories: RepositoryInventory[];
   /** Every blob, with when it was last written (ms). */
   blobs: Map<Digest, number>;
+  /** Every repository in the catalog, with when its marker was last written (ms). */
+  catalog: Map<RepositoryName, number>;
 }
 
 /** Storage operations GC keeps in flight at once. */
@@ -50,6 +60,9 @@ export async function takeInventory(
   driver: StorageDriver,
   options: InventoryOptions = {},
 ): Promise<Inventory> {
+  // The catalog first: a push writes its content alongside its marker, so a repository whose
+  // marker is seen here and is not empty shows up in the scan of repositories after it.
+  const catalog = await scanCatalog(driver);
   const [repositories, blobs] = await Promise.all([scanRepositories(driver), scanBlobs(driver)]);
   const known = new Map(options.known?.repositories.map((repo) => [repo.name, repo.manifests]));
   const unread = repositories.flatMap((repo) =>
@@ -68,7 +81,17 @@ export async function takeInventory(
     if (refs === 'gone') repo.manifests.delete(digest);
     else repo.manifests.set(digest, refs);
   });
-  return { repositories, blobs };
+  return { repositories, blobs, catalog };
+}
+
+async function scanCatalog(driver: StorageDriver): Promise<Map<RepositoryName, number>> {
+  const catalog = new Map<RepositoryName, number>();
+  for await (const { path, modTime } of driver.scan(CATALOG_ROOT)) {
+    const entry = path.slice(CATALOG_ROOT.length + 1);
+    if (!entry.includes('/'))
+      catalog.set(repositoryOfCatalogEntry(entry) as RepositoryName, modTime.getTime());
+  }
+  return catalog;
 }
 
 async function scanBlobs(driver: StorageDriver): Promise<Map<Digest, number>> {
@@ -105,6 +128,7 @@ async function scanRepositories(driver: StorageDriver): Promise<RepositoryInvent
         manifestTimes: new Map(),
         tagPaths: [],
         historyPaths: [],
+        uploads: 0,
       };
       repositories.set(name, repo);
     }
@@ -115,6 +139,10 @@ async function scanRepositories(driver: StorageDriver): Promise<RepositoryInvent
 
 /** Files one object of a repository under what it is (`rest` starts at the `_` directory). */
 function record(repo: RepositoryInventory, rest: string[], modTime: number, path: string): void {
+  if (rest[0] === '_uploads') {
+    repo.uploads += 1;
+    return;
+  }
   if (rest[0] === '_layers') {
     const [, algorithm, hex, extra] = rest;
     if (algorithm && hex && extra === undefined) repo.links.set(`${algorithm}:${hex}` as Digest, modTime);

@@ -5,7 +5,13 @@
  * repository names the blob, and a blob when no manifest anywhere names it and no remaining
  * link holds it. A repository with a revision GC cannot read keeps all its links.
  */
-import { blobDataPath, layerLinkPath, referrerPath, revisionPath } from '../blobstore/layout.js';
+import {
+  blobDataPath,
+  catalogEntryPath,
+  layerLinkPath,
+  referrerPath,
+  revisionPath,
+} from '../blobstore/layout.js';
 import type { Digest } from '../registry/digest.js';
 import type { RepositoryName } from '../registry/names.js';
 import type { Inventory, RepositoryInventory } from './inventory.js';
@@ -106,11 +112,13 @@ export function pathsOf(
   links: readonly LinkCandidate[],
   blobs: readonly Digest[],
   manifests: DoomedManifests = NONE,
+  emptied: readonly RepositoryName[] = [],
 ): string[] {
   return [
     ...[...manifests].flatMap(([name, digests]) => [...digests].map((digest) => revisionPath(name, digest))),
     ...links.map(({ name, digest }) => layerLinkPath(name, digest)),
     ...blobs.map(blobDataPath),
+    ...emptied.map(catalogEntryPath),
   ];
 }
 
@@ -125,4 +133,21 @@ export function inventoryCounts(inventory: Inventory): {
     manifests: inventory.repositories.reduce((sum, repo) => sum + repo.manifests.size, 0),
     blobs: inventory.blobs.size,
   };
+}
+
+/**
+ * Repositories in the catalog with no manifest, tag, layer link or upload session left, whose
+ * marker was written before `cutoff`. Tag history and pull records do not count: they remain
+ * for retention to expire, and come back into view if the name is pushed again.
+ */
+export function emptyRepositories(inventory: Inventory, cutoff = Number.POSITIVE_INFINITY): RepositoryName[] {
+  const stored = new Set(
+    inventory.repositories
+      .filter((repo) => repo.manifests.size + repo.links.size + repo.tagPaths.length + repo.uploads > 0)
+      .map((repo) => repo.name),
+  );
+  return [...inventory.catalog]
+    .filter(([name, modTime]) => !stored.has(name) && modTime < cutoff)
+    .map(([name]) => name)
+    .sort();
 }

@@ -13,7 +13,7 @@ export interface GcReport {
   manifests: number;
   blobs: number;
   /** What was deleted (with dryRun: what would be). */
-  deleted: { manifests: number; links: number; blobs: number; referrers: number };
+  deleted: { repositories: number; manifests: number; links: number; blobs: number; referrers: number };
   bytesFreed: number;
   /** Candidates that a push referenced again before they were deleted. */
   revived: number;
@@ -48,7 +48,7 @@ export function formatReport(report: GcReport): string {
     .join(', ');
   return [
     `scanned   ${report.repositories} repositories, ${report.manifests} manifests, ${report.blobs} blobs`,
-    `${verb.padEnd(9)} ${report.deleted.manifests} untagged manifests, ${report.deleted.blobs} blobs (${formatBytes(report.bytesFreed)}), ${report.deleted.links} layer links, ${report.deleted.referrers} referrers entries`,
+    `${verb.padEnd(9)} ${report.deleted.manifests} untagged manifests, ${report.deleted.blobs} blobs (${formatBytes(report.bytesFreed)}), ${report.deleted.links} layer links, ${report.deleted.referrers} referrers entries, ${report.deleted.repositories} empty repositories`,
     ...(report.dryRun ? [] : [`revived   ${report.revived} (referenced again by a push during the run)`]),
     `took      ${formatMs(durationOf(report))} (${phases})`,
   ].join('\n');

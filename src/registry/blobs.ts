@@ -6,12 +6,12 @@
  */
 import type { Readable } from 'node:stream';
 import { isNotFound, orMissing, type StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, layerLinkPath } from '../blobstore/layout.js';
+import { blobDataPath, catalogEntryPath, layerLinkPath } from '../blobstore/layout.js';
 import type { MetadataCache } from './cache.js';
 import type { Digest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { RepositoryName } from './names.js';
-import { missingIn, withMarker } from './repositories.js';
+import { missingIn, remarkIfCollected, withMarker } from './repositories.js';
 import type { ReferenceGuard } from './tombstones.js';
 
 /** A blob as served: its digest and size in bytes. */
@@ -98,7 +98,8 @@ export function createBlobService({ driver, cache, deleteEnabled, guard }: BlobS
     stored?: Promise<unknown>,
   ): Promise<boolean> {
     await Promise.all([withMarker(driver, name, writeLink(name, digest)), stored]);
-    const lost = await guard.lost([blobDataPath(digest), layerLinkPath(name, digest)], begun);
+    const targets = [blobDataPath(digest), layerLinkPath(name, digest), catalogEntryPath(name)];
+    const lost = await remarkIfCollected(driver, name, await guard.lost(targets, begun));
     if (lost.length === 0) return true;
     cache.forgetLink(name, digest);
     if (lost.includes(blobDataPath(digest)))

@@ -6,7 +6,7 @@
  * writes and a second look at storage keep every tag pointing at a manifest that exists.
  */
 import type { StorageDriver } from '../blobstore/driver.js';
-import { blobDataPath, layerLinkPath, revisionPath } from '../blobstore/layout.js';
+import { blobDataPath, catalogEntryPath, layerLinkPath, revisionPath } from '../blobstore/layout.js';
 import type { BlobService } from './blobs.js';
 import { deletesDisabled } from './blobs.js';
 import type { MetadataCache, RevisionInfo } from './cache.js';
@@ -18,7 +18,7 @@ import { checkReferences } from './manifest-references.js';
 import { INDEX_TYPES } from './media-types.js';
 import type { RepositoryName, Tag } from './names.js';
 import type { ReferrerDescriptor, ReferrerService } from './referrers.js';
-import { missingIn, withMarker } from './repositories.js';
+import { missingIn, remarkIfCollected, withMarker } from './repositories.js';
 import { createRevisionStore, type References, type StoredManifest } from './revisions.js';
 import type { Actor } from './tag-history.js';
 import { manifestUnknown, type TagService } from './tags.js';
@@ -163,7 +163,11 @@ export function createManifestService(options: ManifestServiceOptions): Manifest
     if (parsed.subject) manifest.subject = parsed.subject.digest;
     await withMarker(driver, name, keep(name, manifest, parsed));
     // Before any tag points at it: a manifest whose blobs GC took meanwhile is refused whole.
-    const lost = await guard.lost(referencedPaths(name, digest, parsed), begun);
+    const lost = await remarkIfCollected(
+      driver,
+      name,
+      await guard.lost(referencedPaths(name, digest, parsed), begun),
+    );
     if (lost.length > 0) throw await overtaken(name, manifest, parsed, lost);
     if (collectsUntagged(name)) guard.assertInTime(begun);
     for (const tag of reference.tag ? [reference.tag] : extraTags) await tags.set(name, tag, digest, actor);
@@ -232,6 +236,7 @@ export function referencesOf(parsed: Pick<ParsedManifest, 'blobs' | 'manifests'>
 /** Every object a stored manifest depends on, its own revision included. */
 function referencedPaths(name: RepositoryName, digest: Digest, parsed: ParsedManifest): string[] {
   return [
+    catalogEntryPath(name),
     revisionPath(name, digest),
     ...parsed.blobs.flatMap(({ digest: blob }) => [blobDataPath(blob), layerLinkPath(name, blob)]),
     ...parsed.manifests.map((child) => revisionPath(name, child.digest)),

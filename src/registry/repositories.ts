@@ -1,8 +1,8 @@
 /**
  * Whether a repository exists: it does once a blob or manifest has been linked into it, which
- * writes its catalog marker. An upload in progress alone does not make a repository. Nothing
- * removes a marker yet: a repository whose blobs, manifests and tags have all been deleted
- * still exists, and stays in the catalog.
+ * writes its catalog marker. An upload in progress alone does not make a repository. A
+ * repository delete removes its marker, and garbage collection the marker of a repository with
+ * nothing stored (docs/gc.md); a write racing that puts the marker back.
  */
 import { orMissing, type StorageDriver } from '../blobstore/driver.js';
 import { catalogEntryPath } from '../blobstore/layout.js';
@@ -54,3 +54,19 @@ export function nameUnknown(name: RepositoryName): RegistryError {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * After a write that made `name` exist checked its references for tombstones (`lost` are the
+ * paths GC took): when GC took the repository's catalog marker, because the repository looked
+ * empty before this write, the marker is written again. The other losses are the caller's.
+ */
+export async function remarkIfCollected(
+  driver: StorageDriver,
+  name: RepositoryName,
+  lost: readonly string[],
+): Promise<string[]> {
+  const marker = catalogEntryPath(name);
+  if (!lost.includes(marker)) return [...lost];
+  await markRepository(driver, name);
+  return lost.filter((path) => path !== marker);
+}

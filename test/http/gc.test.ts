@@ -290,3 +290,39 @@ describe('garbage collection of untagged manifests (a retention rule lets them g
     await request(server.url).get(`/v2/gc/tagnow/blobs/${layer.descriptor.digest}`).expect(200);
   });
 });
+
+describe('garbage collection of empty repositories', () => {
+  let server: TestServer;
+  afterEach(() => server.close());
+
+  async function catalog(): Promise<string[]> {
+    return (await request(server.url).get('/v2/_catalog').expect(200)).body.repositories as string[];
+  }
+
+  it('a repository left with nothing leaves the catalog; one still holding an image stays', async () => {
+    server = await startGcServer('50ms');
+    await pushImage(server.url, 'gc/stays', 'v1');
+    const gone = await pushImage(server.url, 'gc/emptied', 'v1');
+    await request(server.url).delete(`/v2/gc/emptied/manifests/${gone.digest}`).expect(202);
+    const first = await collectGarbage(gcOptions(server));
+    assert.equal(first.deleted.links, 2, 'its layer and config links go first');
+    const second = await collectGarbage(gcOptions(server));
+    assert.equal(second.deleted.repositories, 1);
+    assert.deepEqual(await catalog(), ['gc/stays']);
+    await pushImage(server.url, 'gc/emptied', 'v2');
+    assert.deepEqual(await catalog(), ['gc/emptied', 'gc/stays'], 'a push makes it again');
+  });
+
+  it('a push into a repository whose marker is tombstoned keeps it in the catalog', async () => {
+    server = await startGcServer('1500ms');
+    const gone = await pushImage(server.url, 'gc/refilled', 'v1');
+    await request(server.url).delete(`/v2/gc/refilled/manifests/${gone.digest}`).expect(202);
+    await collectGarbage(gcOptions(server));
+    const run = collectGarbage(gcOptions(server));
+    await waitFor(async () => (await tombstones(server)).length > 0, 10_000);
+    await pushImage(server.url, 'gc/refilled', 'v2');
+    const report = await run;
+    assert.equal(report.deleted.repositories, 0);
+    assert.deepEqual(await catalog(), ['gc/refilled']);
+  });
+});

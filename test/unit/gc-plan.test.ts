@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Inventory, RepositoryInventory } from '../../src/gc/inventory.js';
-import { orphanReferrerEntries, unreferencedBlobs, unreferencedLinks } from '../../src/gc/plan.js';
+import {
+  emptyRepositories,
+  orphanReferrerEntries,
+  unreferencedBlobs,
+  unreferencedLinks,
+} from '../../src/gc/plan.js';
 import type { Digest } from '../../src/registry/digest.js';
 import type { RepositoryName } from '../../src/registry/names.js';
 import type { References } from '../../src/registry/revisions.js';
@@ -24,6 +29,7 @@ function repo(
     manifestTimes: new Map(manifests.map(([digest]) => [digest, OLD])),
     tagPaths: [],
     historyPaths: [],
+    uploads: 0,
   };
 }
 
@@ -31,6 +37,7 @@ function inventory(repositories: RepositoryInventory[], blobs: Digest[], young: 
   return {
     repositories,
     blobs: new Map([...blobs.map((b) => [b, OLD] as const), ...young.map((b) => [b, NOW] as const)]),
+    catalog: new Map(repositories.map((r) => [r.name, OLD])),
   };
 }
 
@@ -86,6 +93,13 @@ describe('GC marking', () => {
     );
     assert.deepEqual(unreferencedLinks(store, NOW), []);
     assert.deepEqual(unreferencedBlobs(store, [], NOW), []);
+  });
+
+  it('a repository in the catalog with nothing stored is empty once its marker is old enough', () => {
+    const store = inventory([repo('kept', [], [d(1)])], [d(1)]);
+    store.catalog.set('emptied' as RepositoryName, OLD);
+    store.catalog.set('just-made' as RepositoryName, NOW);
+    assert.deepEqual(emptyRepositories(store, NOW), ['emptied']);
   });
 
   it('a referrers entry whose referrer manifest is gone is an orphan', () => {
