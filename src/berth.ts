@@ -72,6 +72,7 @@ export async function startBerth(
     cacheMaxMemory: config.storage.cache.maxmemory,
     manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
     immutableTags: config.tags.immutable,
+    logger,
     onTransfer: metrics.uploadTransfer,
     storageFull: {
       onRefused: metrics.storageFullRefusal,
