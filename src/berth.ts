@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { migrateCatalog } from './registry/catalog-migration.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { TOMBSTONE_CHECK_OFF_VARIABLE } from './registry/tombstones.js';
+import { scheduleRetention } from './retention/schedule.js';
 import { startMemoryGovernor } from './runtime/memory-governor.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -100,6 +101,7 @@ export async function startBerth(
   });
   const stopGovernor = startMemoryGovernor();
   const stopCollecting = scheduleCollection({ driver, gc: config.gc, logger, metrics });
+  const stopRetention = scheduleRetention({ driver, config, logger, metrics });
   const announce = options.announce ?? logger.info;
   announce(`berth listening on ${server.url}, storing data in ${storage.location} (${storage.driver.name})`, {
     addr: server.url,
@@ -117,11 +119,13 @@ export async function startBerth(
     async stop() {
       const maintenanceStopped = stopMaintenance(config.http.draintimeout);
       const collectionStopped = stopCollecting();
+      const retentionStopped = stopRetention();
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
       await maintenanceStopped;
       await collectionStopped;
+      await retentionStopped;
     },
   };
 }

@@ -25,6 +25,7 @@ import {
   randomBlob,
 } from '../helpers/oci.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DAY = 86_400_000;
 
@@ -243,5 +244,30 @@ describe('retention', () => {
     const res = await request(server.url).get(`/v2/${name}/manifests/moving`).expect(200);
     assert.equal(res.headers['docker-content-digest'], pushed);
     assert.ok((await historyOf(server, name, 'moving')).every((entry) => entry.action === 'push'));
+  });
+});
+
+describe('retention on a schedule (retention.interval)', () => {
+  it('a server applies the rules by itself and counts the run in /metrics', async () => {
+    const server = await startTestServer({
+      config: {
+        retention: { interval: '500ms', rules: [{ repository: 'sched/**', keep: { newest: 1 } }] },
+        storage: { cache: { ttl: '0s' } },
+      },
+    });
+    try {
+      await pushInOrder(server, 'sched/app', ['old', 'new']);
+      await waitFor(async () => (await tagsOf(server, 'sched/app')).join() === 'new', 30_000);
+      await waitFor(async () => {
+        const text = (await request(server.url).get('/metrics')).text;
+        return /berth_retention_tags_deleted_total 1\b/.test(text);
+      }, 10_000);
+      const text = (await request(server.url).get('/metrics')).text;
+      assert.match(text, /berth_retention_runs_total\{outcome="completed"\} [1-9]/);
+      assert.match(text, /berth_retention_history_expired_total 0\b/);
+      assert.ok(server.logs.some((line) => line.includes('"msg":"retention finished"')));
+    } finally {
+      await server.close();
+    }
   });
 });
