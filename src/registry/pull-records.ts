@@ -30,6 +30,8 @@ export interface PullRecorderOptions {
   intervalMs?: number;
   /** How many tags the process remembers writing; the oldest are forgotten first. */
   maxTags?: number;
+  /** True while records should not be written (storage is full: a pull must not add a refusal). */
+  paused?: () => boolean;
 }
 
 /** An hour: the precision `keep.pulledwithin` promises. */
@@ -68,6 +70,7 @@ export function createPullRecorder(options: PullRecorderOptions): PullRecorder {
 
   return {
     record(name, tag) {
+      if (options.paused?.()) return;
       const at = now();
       const key = `${name}:${tag}`;
       if (!due(key, at)) return;

@@ -123,6 +123,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     history,
     pulls: createPullRecorder({
       driver,
+      paused: () => space.fullSince() !== undefined,
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.now ? { now: options.now } : {}),
     }),

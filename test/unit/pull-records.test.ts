@@ -106,6 +106,19 @@ describe('pull records', () => {
     assert.equal((await readPullTimes(inner, NAME)).has('flaky' as Tag), true);
   });
 
+  it('writes nothing while paused (storage is full), and records the next pull after', async () => {
+    const { driver, writes } = counting(inner);
+    let full = true;
+    const pulls = createPullRecorder({ driver, now: () => 11, paused: () => full });
+    pulls.record(NAME, 'full' as Tag);
+    await pulls.settled();
+    assert.deepEqual(writes, []);
+    full = false;
+    pulls.record(NAME, 'full' as Tag);
+    await pulls.settled();
+    assert.equal(writes.length, 1);
+  });
+
   it('a repository without pull records has no pull times', async () => {
     assert.equal((await readPullTimes(inner, 'pulls/none' as RepositoryName)).size, 0);
   });
