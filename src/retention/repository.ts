@@ -59,8 +59,9 @@ export async function retainRepository(
   }));
   const items: RetentionItem[] = [];
   const gone = new Set<Tag>();
+  const byTag = new Map(tags.map((state) => [state.tag, state]));
   for (const { tag, reason } of tagsToDelete(facts, compiled, now)) {
-    const state = tags.find((candidate) => candidate.tag === tag);
+    const state = byTag.get(tag);
     if (!state) continue;
     const outcome = dryRun
       ? 'deleted'
@@ -72,8 +73,12 @@ export async function retainRepository(
     gone.add(tag);
     items.push({ kind: 'tag', repository: name, item: tag, reason });
   }
-  const kept = await expireHistory(name, compiled, context, histories, (tag) =>
-    tags.some((state) => state.tag === tag && !gone.has(tag)),
+  const kept = await expireHistory(
+    name,
+    compiled,
+    context,
+    histories,
+    (tag) => byTag.has(tag) && !gone.has(tag),
   );
   items.push(...kept.items);
   if (rule.untagged !== undefined) {
