@@ -18,6 +18,8 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { migrateCatalog } from './registry/catalog-migration.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { TOMBSTONE_CHECK_OFF_VARIABLE } from './registry/tombstones.js';
+import { retentionRules } from './retention/rules.js';
+import { scheduleRetention } from './retention/schedule.js';
 import { startMemoryGovernor } from './runtime/memory-governor.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -62,9 +64,11 @@ export async function startBerth(
   const tombstoneCheck = process.env[TOMBSTONE_CHECK_OFF_VARIABLE] !== '1';
   if (!tombstoneCheck)
     logger.warn(`${TOMBSTONE_CHECK_OFF_VARIABLE}=1: pushes racing garbage collection may lose blobs`);
+  const retentionRule = retentionRules(config.retention.rules);
   const registry = createRegistry({
     gcDeleteDelay: config.gc.deletedelay,
     tombstoneCheck,
+    collectsUntagged: (name) => retentionRule(name)?.rule.untagged !== undefined,
     driver,
     deleteEnabled: config.storage.delete.enabled,
     cache: config.storage.cache.blobdescriptor,
@@ -72,6 +76,7 @@ export async function startBerth(
     cacheMaxMemory: config.storage.cache.maxmemory,
     manifestLimits: { maxDescriptors: config.validation.manifests.maxdescriptors },
     immutableTags: config.tags.immutable,
+    logger,
     onTransfer: metrics.uploadTransfer,
     storageFull: {
       onRefused: metrics.storageFullRefusal,
@@ -98,7 +103,14 @@ export async function startBerth(
     leases: driver,
   });
   const stopGovernor = startMemoryGovernor();
-  const stopCollecting = scheduleCollection({ driver, gc: config.gc, logger, metrics });
+  const stopCollecting = scheduleCollection({
+    driver,
+    gc: config.gc,
+    retention: config.retention.rules,
+    logger,
+    metrics,
+  });
+  const stopRetention = scheduleRetention({ driver, config, logger, metrics });
   const announce = options.announce ?? logger.info;
   announce(`berth listening on ${server.url}, storing data in ${storage.location} (${storage.driver.name})`, {
     addr: server.url,
@@ -116,11 +128,13 @@ export async function startBerth(
     async stop() {
       const maintenanceStopped = stopMaintenance(config.http.draintimeout);
       const collectionStopped = stopCollecting();
+      const retentionStopped = stopRetention();
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
       await maintenanceStopped;
       await collectionStopped;
+      await retentionStopped;
     },
   };
 }

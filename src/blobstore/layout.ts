@@ -264,3 +264,19 @@ export function revisionsPath(name: RepositoryName): string {
 export function referrersRootPath(name: RepositoryName): string {
   return `${repositoryPath(name)}/_manifests/referrers`;
 }
+
+// Retention (docs/retention.md): when each tag was last pulled, beside `tags/` and `history/`
+// in a directory keyed by tag (see "Reserved names" above).
+//
+//   repositories/<name>/_manifests/pulls/<tag>  the last recorded pull of the tag: its time
+//                                               (also the object's mtime, which a listing shows)
+
+/** The directory of a repository's pull records: one object per tag. */
+export function pullRecordsPath(name: RepositoryName): string {
+  return `${repositoryPath(name)}/_manifests/pulls`;
+}
+
+/** The pull record of one tag. */
+export function pullRecordPath(name: RepositoryName, tag: Tag): string {
+  return `${pullRecordsPath(name)}/${tag}`;
+}

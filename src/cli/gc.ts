@@ -37,6 +37,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const outcome = await runCollection({
     driver: checkedDriver(driver),
     gc: config.gc,
+    retention: config.retention.rules,
     dryRun: flags['--dry-run'] === true,
     recheck,
     ...(progress ? { onProgress: progress } : {}),

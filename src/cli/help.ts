@@ -80,6 +80,19 @@ export const GROUPS: CommandGroup[] = [
     notes: [],
   },
   {
+    name: 'retention',
+    args: '[--config FILE] [--dry-run] [--json]',
+    about: [
+      'Apply the retention rules (retention.rules) once to the',
+      'configured store, while servers keep serving it: delete tags',
+      'the rules do not keep, expire tag history, and list the',
+      'untagged manifests that go in the next GC run.',
+      '--dry-run only reports.',
+    ],
+    subcommands: [],
+    notes: [],
+  },
+  {
     name: 'fsck',
     args: '[--config FILE] [--repair] [--json] [--older-than DURATION]',
     about: [

@@ -67,6 +67,8 @@ async function dispatch(args: string[], out: TextOut, err: TextOut): Promise<num
       return await (await import('./purge.js')).purgeCommand(rest, io);
     case 'gc':
       return await (await import('./gc.js')).gcCommand(rest, io);
+    case 'retention':
+      return await (await import('./retention.js')).retentionCommand(rest, io);
     case 'fsck':
       return await (await import('./fsck.js')).fsckCommand(rest, io);
     case 'config':

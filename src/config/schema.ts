@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { ImmutableTagRule } from '../registry/immutable-tags.js';
 import { DEFAULT_GC_DELETE_DELAY_MS } from '../registry/tombstones.js';
+import type { RetentionRule } from '../retention/rules.js';
 import {
   address,
   boolean,
@@ -19,6 +20,7 @@ import {
   stringList,
   urlPath,
 } from './parsers.js';
+import { parseRetentionRules } from './retention-rules.js';
 import { checkStorage, STORAGE_KEYS } from './storage-keys.js';
 import { parseImmutableRules } from './tag-rules.js';
 import { parseDuration, parseHeaders, parseSize } from './values.js';
@@ -76,6 +78,8 @@ export interface BerthConfig {
   gc: { interval: number; graceperiod: number; deletedelay: number };
   /** Tags that may be written once and never moved or deleted. */
   tags: { immutable: ImmutableTagRule[] };
+  /** Retention rules (docs/retention.md); interval in ms, 0 for `berth retention` only. */
+  retention: { interval: number; rules: RetentionRule[] };
   metrics: { enabled: boolean; path: string };
   auth: {
     mode: 'none' | 'basic' | 'token';
@@ -165,6 +169,13 @@ export const KEYS: readonly KeySpec[] = [
     key: 'tags.immutable',
     expects: 'a list of {repository, tags} rules',
     parse: parseImmutableRules,
+    default: [],
+  },
+  { key: 'retention.interval', expects: 'a duration (0 for none)', parse: parseDuration, default: 0 },
+  {
+    key: 'retention.rules',
+    expects: 'a list of {repository, keep, history, untagged} rules',
+    parse: parseRetentionRules,
     default: [],
   },
   { key: 'metrics.enabled', expects: 'true or false', parse: boolean, default: true },

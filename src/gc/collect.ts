@@ -52,7 +52,7 @@ export interface CollectOptions {
    */
   recheck?: boolean;
   /** Which untagged manifests may go (retention rules); none when absent. */
-  untagged?: UntaggedPolicy;
+  untagged?: UntaggedPolicy | undefined;
   /** Told as phases start and progress (a progress line on a terminal). */
   onProgress?: (phase: Phase, done: number, total: number) => void;
   now?: () => number;

@@ -14,6 +14,7 @@ import { runCollection } from './run.js';
 export interface ScheduleOptions {
   driver: StorageDriver;
   gc: BerthConfig['gc'];
+  retention: BerthConfig['retention']['rules'];
   logger: Logger;
   metrics: Pick<Metrics, 'observeGc'>;
 }
@@ -22,13 +23,19 @@ export interface ScheduleOptions {
 export type StopSchedule = () => Promise<void>;
 
 /** Starts the schedule; a no-op when `gc.interval` is 0. */
-export function scheduleCollection({ driver, gc, logger, metrics }: ScheduleOptions): StopSchedule {
+export function scheduleCollection({
+  driver,
+  gc,
+  retention,
+  logger,
+  metrics,
+}: ScheduleOptions): StopSchedule {
   if (gc.interval <= 0) return async () => {};
   const stopping = new AbortController();
   let running: Promise<void> | undefined;
   const collect = async () => {
     try {
-      const outcome = await runCollection({ driver, gc, signal: stopping.signal });
+      const outcome = await runCollection({ driver, gc, retention, signal: stopping.signal });
       if (!outcome.ran) {
         metrics.observeGc('skipped');
         logger.debug('gc skipped: another process runs it', { holder: outcome.heldBy.holder });

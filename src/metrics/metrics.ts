@@ -28,6 +28,16 @@ export interface Metrics {
   observeAuth(event: AuthEvent): void;
   /** A scheduled GC run's outcome, with its report when it ran. */
   observeGc(outcome: GcOutcome, report?: GcReport): void;
+  /** A scheduled retention run's outcome, with what it did when it ran. */
+  observeRetention(outcome: GcOutcome, done?: RetentionCounts): void;
+}
+
+/** What a retention run did, for its metrics. */
+export interface RetentionCounts {
+  tags: number;
+  history: number;
+  /** Tags left alone because a push moved them while the run decided. */
+  raced: number;
 }
 
 /** How a scheduled GC run ended: it ran, another process held the lease, or it failed. */
@@ -100,11 +110,13 @@ export function createMetrics(): Metrics {
   });
 
   const gc = gcMetrics(registry);
+  const retention = retentionMetrics(registry);
 
   return {
     registry,
     render: () => registry.metrics(),
     observeGc: gc.observe,
+    observeRetention: retention.observe,
     observeRequest(sample) {
       const labels = { method: sample.method, route: sample.route, status: String(sample.status) };
       requests.inc(labels);
@@ -167,6 +179,32 @@ function gcMetrics(registry: Registry) {
       freed.inc(report.bytesFreed);
       revived.inc(report.revived);
       for (const [phase, ms] of Object.entries(report.phases)) phases.set({ phase }, (ms ?? 0) / 1000);
+    },
+  };
+}
+
+/** Retention: runs, tags deleted, history entries expired, tags a push saved. */
+function retentionMetrics(registry: Registry) {
+  const runs = new Counter({
+    name: 'berth_retention_runs_total',
+    help: 'Scheduled retention runs by outcome: completed, skipped (another process held the lease), failed.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const counter = (name: string, help: string) => new Counter({ name, help, registers: [registry] });
+  const tags = counter('berth_retention_tags_deleted_total', 'Tags retention rules deleted.');
+  const history = counter('berth_retention_history_expired_total', 'Tag history entries retention expired.');
+  const raced = counter(
+    'berth_retention_tags_raced_total',
+    'Tags retention left alone (or wrote back) because a push moved them while it decided.',
+  );
+  return {
+    observe(outcome: GcOutcome, done?: RetentionCounts): void {
+      runs.inc({ outcome });
+      if (!done) return;
+      tags.inc(done.tags);
+      history.inc(done.history);
+      raced.inc(done.raced);
     },
   };
 }

@@ -3,6 +3,7 @@
  * this; nothing above it knows how or where things are stored.
  */
 import type { StorageDriver } from '../blobstore/driver.js';
+import type { Logger } from '../log/logger.js';
 import { type BlobService, createBlobService } from './blobs.js';
 import { createMemoryCache, createNullCache, DEFAULT_CACHE_TTL } from './cache.js';
 import { type CatalogFilter, catalogPage } from './catalog.js';
@@ -12,6 +13,7 @@ import type { ManifestLimits } from './manifest-parse.js';
 import { createManifestService, type ManifestService } from './manifests.js';
 import type { RepositoryName } from './names.js';
 import type { Page, PageRequest } from './pagination.js';
+import { createPullRecorder, type PullRecorder } from './pull-records.js';
 import { createReferrerService, type ReferrerService } from './referrers.js';
 import { createRepositoryDelete, type DeleteRepository } from './repository-delete.js';
 import { type SpaceWatchOptions, type StorageSpace, watchStorageSpace } from './storage-space.js';
@@ -31,6 +33,8 @@ export interface Registry {
   referrers: ReferrerService;
   /** Every move of every tag. */
   history: TagHistory;
+  /** When tags were last pulled, for retention's `keep.pulledwithin`. */
+  pulls: PullRecorder;
   /** Moves a tag back to an earlier digest, recorded as a move of its own. */
   rollbackTag: RollbackTag;
   /** Deletes a repository's tags, history, manifests, links and uploads; not blob data. */
@@ -68,6 +72,10 @@ export interface RegistryOptions {
   tombstoneCheck?: boolean;
   /** True when GC may delete untagged manifests of a repository (`retention.rules`). */
   collectsUntagged?: (name: RepositoryName) => boolean;
+  /** Where background failures (a pull record not written) are reported. */
+  logger?: Pick<Logger, 'debug'>;
+  /** Milliseconds since the epoch, for pull records; injected by tests. */
+  now?: () => number;
 }
 
 /** Wires the registry services over a driver. */
@@ -116,6 +124,12 @@ export function createRegistry(options: RegistryOptions): Registry {
     tags,
     referrers,
     history,
+    pulls: createPullRecorder({
+      driver,
+      paused: () => space.fullSince() !== undefined,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    }),
     rollbackTag: createTagRollback({
       tags,
       history,

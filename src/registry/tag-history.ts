@@ -12,8 +12,8 @@ import { forEachLimited, LOOKUPS_IN_FLIGHT } from './limited.js';
 import type { RepositoryName, Tag } from './names.js';
 import { directoryEntries, type Page, type PageRequest, readPage } from './pagination.js';
 
-/** What moved a tag. Retention adds its own action later. */
-export type TagAction = 'push' | 'delete' | 'rollback';
+/** What moved a tag; `retention` is a delete by the retention rules (docs/retention.md). */
+export type TagAction = 'push' | 'delete' | 'rollback' | 'retention';
 
 /** Who moved a tag, and from where. */
 export interface Actor {
@@ -48,19 +48,14 @@ export interface TagMove {
 
 /** Reading and writing tag histories. */
 export interface TagHistory {
-  /** Adds one entry for a move made now. */
-  record(name: RepositoryName, tag: Tag, move: TagMove): Promise<void>;
+  /** Adds one entry for a move made now; resolves with the entry's id. */
+  record(name: RepositoryName, tag: Tag, move: TagMove): Promise<string>;
   /** One page, newest first; `last` is an entry id. An empty page when there is no history. */
   page(name: RepositoryName, tag: Tag, request: PageRequest): Promise<Page<HistoryEntry>>;
 }
 
 /** Creates the history store over a driver; `now` gives milliseconds since the epoch. */
 export function createTagHistory(driver: StorageDriver, now: () => number = Date.now): TagHistory {
-  async function read(name: RepositoryName, tag: Tag, id: string): Promise<HistoryEntry | undefined> {
-    const content = await orMissing(driver.getContent(tagHistoryEntryPath(name, tag, id)), undefined);
-    return content && entryOf(id, content);
-  }
-
   return {
     async record(name, tag, { digest, action, actor }) {
       const at = now();
@@ -71,7 +66,9 @@ export function createTagHistory(driver: StorageDriver, now: () => number = Date
         actor: actor.name,
         address: actor.address,
       };
-      await driver.putContent(tagHistoryEntryPath(name, tag, entryId(at)), Buffer.from(JSON.stringify(body)));
+      const id = entryId(at);
+      await driver.putContent(tagHistoryEntryPath(name, tag, id), Buffer.from(JSON.stringify(body)));
+      return id;
     },
 
     async page(name, tag, request) {
@@ -85,7 +82,7 @@ export function createTagHistory(driver: StorageDriver, now: () => number = Date
       );
       const entries: Array<HistoryEntry | undefined> = [];
       await forEachLimited(ids.items, LOOKUPS_IN_FLIGHT, async (id, i) => {
-        entries[i] = await read(name, tag, id);
+        entries[i] = await readEntry(driver, name, tag, id);
       });
       // An entry expired between listing and reading is simply gone.
       return { items: entries.filter((entry) => entry !== undefined), more: ids.more };
@@ -95,16 +92,32 @@ export function createTagHistory(driver: StorageDriver, now: () => number = Date
 
 /**
  * The digest a tag pointed at right after `entry`: the entry's digest, or nothing after a
- * delete.
+ * delete (by a user or by retention).
  */
 export function valueAfter(entry: HistoryEntry): Digest | undefined {
-  return entry.action === 'delete' ? undefined : entry.digest;
+  return entry.action === 'delete' || entry.action === 'retention' ? undefined : entry.digest;
+}
+
+/** When the move an entry id names was made (ms), or undefined for a name Berth did not write. */
+export function entryTime(id: string): number | undefined {
+  return ENTRY_ID.test(id) ? LAST_MS - Number(id.slice(0, 13)) : undefined;
+}
+
+/** Reads one entry; undefined when it is gone or not Berth's. */
+export async function readEntry(
+  driver: StorageDriver,
+  name: RepositoryName,
+  tag: Tag,
+  id: string,
+): Promise<HistoryEntry | undefined> {
+  const content = await orMissing(driver.getContent(tagHistoryEntryPath(name, tag, id)), undefined);
+  return content && entryOf(id, content);
 }
 
 /** Far enough ahead (the year 2286) that every inverted time has the same 13 digits. */
 const LAST_MS = 9_999_999_999_999;
 const ENTRY_ID = /^\d{13}-[0-9a-f]{12}$/;
-const ACTIONS: ReadonlySet<string> = new Set<TagAction>(['push', 'delete', 'rollback']);
+const ACTIONS: ReadonlySet<string> = new Set<TagAction>(['push', 'delete', 'rollback', 'retention']);
 
 function entryId(at: number): string {
   return `${String(LAST_MS - at).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;

@@ -21,6 +21,8 @@ export function manifestRoutes(registry: Registry, { maxSize }: ManifestRouteOpt
       const manifest = head
         ? await registry.manifests.describe(name, reference)
         : await registry.manifests.get(name, reference);
+      // containerd resolves a tag with HEAD, then fetches by digest: both count as pulls.
+      if (reference.tag !== undefined) registry.pulls.record(name, reference.tag);
       const etag = `"${manifest.digest}"`;
       ctx.set({ 'Docker-Content-Digest': manifest.digest, ETag: etag, 'Content-Type': manifest.mediaType });
       if (matchesEtag(ctx.get('If-None-Match'), etag)) {

@@ -6,11 +6,15 @@ import { orMissing } from '../../src/blobstore/driver.js';
 import { TOMBSTONES_ROOT } from '../../src/blobstore/layout.js';
 import type { UntaggedPolicy } from '../../src/gc/candidates.js';
 import { type CollectOptions, collectGarbage } from '../../src/gc/collect.js';
+import { runCollection } from '../../src/gc/run.js';
 import { TOMBSTONE_CHECK_OFF_VARIABLE } from '../../src/registry/tombstones.js';
 import { createGate, faultyDriver } from '../helpers/faulty-driver.js';
 import {
+  imageIndex,
   imageManifest,
   jsonBlob,
+  manifestDescriptor,
+  OCI_INDEX,
   ociError,
   pushBlob,
   pushImage,
@@ -324,5 +328,51 @@ describe('garbage collection of empty repositories', () => {
     const report = await run;
     assert.equal(report.deleted.repositories, 0);
     assert.deepEqual(await catalog(), ['gc/refilled']);
+  });
+});
+
+describe('garbage collection with retention.rules (untagged: 0s)', () => {
+  it('deletes a never-tagged manifest; keeps the children of a tagged index and the referrers of a tagged image', async () => {
+    const server = await startTestServer({
+      config: {
+        gc: { deletedelay: '50ms', graceperiod: '0s' },
+        retention: { rules: [{ repository: 'gc/**', untagged: '0s' }] },
+        storage: { cache: { ttl: '0s' } },
+      },
+    });
+    const byDigest = (body: Buffer, mediaType?: string) =>
+      pushManifest(server.url, 'gc/rules', sha256Of(body), body, mediaType);
+    try {
+      const image = await pushImage(server.url, 'gc/rules', 'v1');
+      const child = imageManifest({ config: image.config, layers: [image.layer] });
+      const childDigest = await byDigest(child);
+      await pushManifest(server.url, 'gc/rules', 'multi', imageIndex([manifestDescriptor(child)]), OCI_INDEX);
+      const signature = imageManifest({
+        config: image.config,
+        layers: [],
+        subject: manifestDescriptor(image.manifest),
+      });
+      const signatureDigest = await byDigest(signature);
+      const layer = randomBlob(8000);
+      await pushBlob(server.url, 'gc/rules', layer.content);
+      const loneDigest = await byDigest(imageManifest({ config: image.config, layers: [layer.descriptor] }));
+
+      const outcome = await runCollection({
+        driver: server.driver,
+        gc: server.config.gc,
+        retention: server.config.retention.rules,
+      });
+
+      assert.ok(outcome.ran);
+      assert.equal(outcome.value.deleted.manifests, 1, 'the lone untagged manifest');
+      await request(server.url).head(`/v2/gc/rules/manifests/${loneDigest}`).expect(404);
+      assert.equal(await blobStatus(server, 'gc/rules', layer.descriptor.digest), 404, 'and its own layer');
+      await request(server.url).head(`/v2/gc/rules/manifests/${childDigest}`).expect(200);
+      await request(server.url).head(`/v2/gc/rules/manifests/${signatureDigest}`).expect(200);
+      const referrers = await request(server.url).get(`/v2/gc/rules/referrers/${image.digest}`).expect(200);
+      assert.equal(referrers.body.manifests.length, 1, 'the signature stays listed with its subject');
+    } finally {
+      await server.close();
+    }
   });
 });
