@@ -5,6 +5,8 @@
  * - every request is recorded by operation name (PutObject, UploadPart, CopyObject, ...);
  * - injected faults answer matching requests with an S3 error instead of forwarding them, or
  *   forward them and lose the answer (the connection drops once s3rver has done the work);
+ * - a delete never overlaps another write (s3rver prunes emptied directories and crashes on a
+ *   write into one it is pruning);
  * - writes of one key are atomic, as on S3: a key's writes run one at a time and never
  *   overlap its reads, and a PutObject body is forwarded only once it has fully arrived (s3rver
  *   writes straight into the object's file, so an interrupted PUT would leave a torn object);
@@ -84,6 +86,7 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
     res.on('finish', () => {
       record.status = res.statusCode;
     });
+
     const fault = takeFault(faults, operation, key);
     if (fault && !fault.answerLost) {
       await readBody(req);
@@ -102,6 +105,13 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
       );
     }
     const exclusive = WRITES.has(operation);
+    if (TREE_CHANGES.has(operation)) {
+      // s3rver deletes a key's emptied parent directories, and a write into one of them at
+      // that moment crashes it (ENOENT): deletes never overlap other writes here.
+      const tree = locks.acquire(TREE_LOCK, operation.startsWith('Delete'));
+      res.on('close', () => tree.then((release) => release()));
+      await tree;
+    }
     if (key !== '') {
       const lock = locks.acquire(key, exclusive);
       // Registered before waiting, so a client that leaves while queued still frees its turn.
@@ -202,6 +212,10 @@ export function createS3Proxy(options: S3ProxyOptions): S3Proxy {
 }
 
 const WRITES = new Set(['PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject']);
+/** Operations that create or remove s3rver's directories: deletes take this lock alone. */
+const TREE_CHANGES = new Set([...WRITES, 'DeleteObjects']);
+/** Not a key S3 allows (keys are UTF-8 without NUL), so no object's lock is this one. */
+const TREE_LOCK = '\u0000tree';
 const PRECONDITION_FAILED = { status: 412, code: 'PreconditionFailed' };
 /** S3's smallest part but the last. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -259,6 +273,9 @@ function forward(
     method: req.method,
     path: req.url,
     headers: req.headers,
+    // A connection of its own: node's default agent keeps sockets alive, and one s3rver has
+    // just closed for idling (after 5 s) fails the request reusing it with a reset.
+    agent: false,
   });
   upstream.on('response', (response) => {
     if (answerLost) {
