@@ -273,9 +273,6 @@ function forward(
     method: req.method,
     path: req.url,
     headers: req.headers,
-    // A connection of its own: node's default agent keeps sockets alive, and one s3rver has
-    // just closed for idling (after 5 s) fails the request reusing it with a reset.
-    agent: false,
   });
   upstream.on('response', (response) => {
     if (answerLost) {
