@@ -61,3 +61,30 @@ function toRegExp(glob: string): RegExp {
   }
   return new RegExp(`^${out}$`);
 }
+
+/**
+ * Checks the patterns of a rule that applies to no one in particular (immutable tags,
+ * retention): each compiles, none uses `${user}` (there is no user to stand in for it), and
+ * tag patterns hold no `/`. Throws naming the field (`tagsField`) and the pattern.
+ */
+export function checkImpersonalPatterns(
+  repository: string,
+  tags: readonly string[],
+  tagsField: string,
+): void {
+  const patterns: Array<[string, string]> = [
+    ['repository', repository],
+    ...tags.map((tag): [string, string] => [tagsField, tag]),
+  ];
+  for (const [field, source] of patterns) {
+    let pattern: RepositoryPattern;
+    try {
+      pattern = compilePattern(source);
+    } catch (err) {
+      throw new Error(`${field} ${JSON.stringify(source)}: ${(err as Error).message}`);
+    }
+    if (pattern.perUser) throw new Error(`${field} ${JSON.stringify(source)}: \${user} is not allowed here`);
+    if (field === tagsField && source.includes('/'))
+      throw new Error(`${tagsField} ${JSON.stringify(source)}: tags have no "/"`);
+  }
+}

@@ -3,7 +3,7 @@
  * syntax of the policy file. A tag a rule covers is written once; pushing the digest it
  * already points at again is fine, anything that would move or delete it is refused.
  */
-import { compilePattern, type RepositoryPattern } from '../auth/glob.js';
+import { checkImpersonalPatterns, compilePattern } from '../auth/glob.js';
 import { RegistryError } from './errors.js';
 import type { RepositoryName, Tag } from './names.js';
 
@@ -39,24 +39,12 @@ export function immutableTags(rules: readonly ImmutableTagRule[]): ImmutableTags
     )?.matched;
 }
 
-/** Throws with what is wrong with a rule's patterns (for the configuration's message). */
+/**
+ * Throws with what is wrong with a rule's patterns (for the configuration's message). A tag is
+ * immutable for everyone or no one: a per-user rule would let a name unlock it.
+ */
 export function checkImmutableRule(rule: ImmutableTagRule): void {
-  const patterns: Array<[string, string]> = [
-    ['repository', rule.repository],
-    ...rule.tags.map((tag): [string, string] => ['tags', tag]),
-  ];
-  for (const [field, source] of patterns) {
-    let pattern: RepositoryPattern;
-    try {
-      pattern = compilePattern(source);
-    } catch (err) {
-      throw new Error(`${field} ${JSON.stringify(source)}: ${(err as Error).message}`);
-    }
-    // A tag is immutable for everyone or no one: a per-user rule would let a name unlock it.
-    if (pattern.perUser) throw new Error(`${field} ${JSON.stringify(source)}: \${user} is not allowed here`);
-    if (field === 'tags' && source.includes('/'))
-      throw new Error(`tags ${JSON.stringify(source)}: tags have no "/"`);
-  }
+  checkImpersonalPatterns(rule.repository, rule.tags, 'tags');
 }
 
 /** DENIED (403) for a move or delete of an immutable tag, naming the rule. */

@@ -4,7 +4,7 @@
  * matches applies; a repository no rule matches is left alone. Patterns use the policy file's
  * glob syntax (src/auth/glob.ts).
  */
-import { compilePattern, type RepositoryPattern } from '../auth/glob.js';
+import { checkImpersonalPatterns, compilePattern } from '../auth/glob.js';
 import type { RepositoryName } from '../registry/names.js';
 
 /** Which tags a rule keeps: a tag is kept when any condition holds. */
@@ -52,22 +52,10 @@ export function retentionRules(rules: readonly RetentionRule[]): RuleFor {
   return (name) => compiled.find(({ repository }) => repository.matches(name))?.matched;
 }
 
-/** Throws with what is wrong with a rule's patterns (for the configuration's message). */
+/**
+ * Throws with what is wrong with a rule's patterns (for the configuration's message).
+ * Retention runs for no one in particular: there is no user to stand in for `${user}`.
+ */
 export function checkRetentionRule(rule: RetentionRule): void {
-  const patterns: Array<[string, string]> = [
-    ['repository', rule.repository],
-    ...(rule.keep?.tags ?? []).map((tag): [string, string] => ['keep.tags', tag]),
-  ];
-  for (const [field, source] of patterns) {
-    let pattern: RepositoryPattern;
-    try {
-      pattern = compilePattern(source);
-    } catch (err) {
-      throw new Error(`${field} ${JSON.stringify(source)}: ${(err as Error).message}`);
-    }
-    // Retention runs for no one in particular: there is no user to stand in for ${user}.
-    if (pattern.perUser) throw new Error(`${field} ${JSON.stringify(source)}: \${user} is not allowed here`);
-    if (field === 'keep.tags' && source.includes('/'))
-      throw new Error(`keep.tags ${JSON.stringify(source)}: tags have no "/"`);
-  }
+  checkImpersonalPatterns(rule.repository, rule.keep?.tags ?? [], 'keep.tags');
 }
