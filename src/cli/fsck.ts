@@ -4,14 +4,12 @@
  * and exits 0 when the store is clean or was repaired, 1 when something is broken, 2 for a
  * usage or configuration error.
  */
-import { checkedDriver } from '../blobstore/checked.js';
-import { createConfiguredDriver } from '../blobstore/create-driver.js';
-import { loadConfig } from '../config/load.js';
-import { parseDuration } from '../config/values.js';
 import { type FsckReport, isClean } from '../fsck/findings.js';
 import { runFsck } from '../fsck/fsck.js';
+import { openConfiguredStore } from './configured-store.js';
+import { durationFlag, parseFlags } from './flags.js';
 import { groupNamed, groupUsage } from './help.js';
-import { CliError, type CliIo, HelpRequest, type TextOut } from './io.js';
+import type { CliIo, TextOut } from './io.js';
 import { printTable } from './table.js';
 
 /** Leftovers younger than this are left alone: a writer may still be at work on them. */
@@ -34,12 +32,11 @@ interface FsckFlags {
 
 /** Runs `berth fsck`; resolves with the exit code. */
 export async function fsckCommand(args: string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(args, io.env.BERTH_CONFIG || undefined);
-  const { config } = await loadConfig(flags.config, io.env);
-  const { driver } = await createConfiguredDriver(config.storage);
+  const flags = fsckFlags(args);
+  const { driver } = await openConfiguredStore(flags.config, io);
   const started = new Date(io.now());
   const progress = progressLine(io.stderr);
-  const report = await runFsck(checkedDriver(driver), {
+  const report = await runFsck(driver, {
     repair: flags.repair,
     cutoff: new Date(started.getTime() - Math.max(flags.olderThan, MIN_OLDER_THAN_MS)),
     started,
@@ -87,35 +84,27 @@ function progressLine(err: TextOut): ((line: string) => void) | undefined {
   };
 }
 
-function parseFlags(args: string[], configFromEnv: string | undefined): FsckFlags {
-  const usage = groupUsage(groupNamed('fsck'));
-  const flags: FsckFlags = {
-    config: configFromEnv,
-    repair: false,
-    json: false,
-    olderThan: DEFAULT_OLDER_THAN_MS,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const value = () => {
-      const next = args[++i];
-      if (next === undefined) throw new CliError(`${arg} needs a value\n${usage}`, 2);
-      return next;
-    };
-    if (arg === '-h' || arg === '--help') throw new HelpRequest(usage);
-    else if (arg === '--repair') flags.repair = true;
-    else if (arg === '--json') flags.json = true;
-    else if (arg === '--config' || arg === '-c') flags.config = value();
-    else if (arg === '--older-than') flags.olderThan = durationOf(value(), usage);
-    else throw new CliError(`fsck: unexpected argument "${arg}"\n${usage}`, 2);
-  }
-  return flags;
-}
+/** Usage and configuration errors exit 2: 1 means the store has something broken. */
+const USAGE_EXIT = 2;
 
-function durationOf(text: string, usage: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new CliError(`--older-than: ${(err as Error).message}\n${usage}`, 2);
-  }
+function fsckFlags(args: string[]): FsckFlags {
+  const usage = groupUsage(groupNamed('fsck'));
+  const flags = parseFlags(
+    'fsck',
+    args,
+    { '--config': 'value', '--repair': 'switch', '--json': 'switch', '--older-than': 'value' },
+    usage,
+    { '-c': '--config' },
+    USAGE_EXIT,
+  );
+  const olderThan = flags['--older-than'];
+  return {
+    config: flags['--config'] as string | undefined,
+    repair: flags['--repair'] === true,
+    json: flags['--json'] === true,
+    olderThan:
+      typeof olderThan === 'string'
+        ? durationFlag('--older-than', olderThan, usage, USAGE_EXIT)
+        : DEFAULT_OLDER_THAN_MS,
+  };
 }

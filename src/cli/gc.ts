@@ -3,12 +3,10 @@
  * servers keep serving it (docs/gc.md). It takes the same lease as the servers' scheduled runs,
  * so it never runs alongside one; made for a Kubernetes CronJob (deploy/k8s/gc-cronjob.yaml).
  */
-import { checkedDriver } from '../blobstore/checked.js';
-import { createConfiguredDriver } from '../blobstore/create-driver.js';
-import { loadConfig } from '../config/load.js';
 import { formatReport } from '../gc/report.js';
 import { runCollection } from '../gc/run.js';
 import { TOMBSTONE_CHECK_OFF_VARIABLE } from '../registry/tombstones.js';
+import { openConfiguredStore } from './configured-store.js';
 import { parseFlags } from './flags.js';
 import { groupNamed, groupUsage } from './help.js';
 import type { CliIo } from './io.js';
@@ -25,9 +23,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
       '-c': '--config',
     },
   );
-  const configFile = (flags['--config'] as string | undefined) ?? (io.env.BERTH_CONFIG || undefined);
-  const { config } = await loadConfig(configFile, io.env);
-  const { driver } = await createConfiguredDriver(config.storage);
+  const { config, driver } = await openConfiguredStore(flags['--config'], io);
   const recheck = io.env[TOMBSTONE_CHECK_OFF_VARIABLE] !== '1';
   if (!recheck)
     io.stderr.write(
@@ -35,7 +31,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     );
   const progress = io.stderr.isTTY && !flags['--json'] ? progressLine(io) : undefined;
   const outcome = await runCollection({
-    driver: checkedDriver(driver),
+    driver,
     gc: config.gc,
     retention: config.retention.rules,
     dryRun: flags['--dry-run'] === true,

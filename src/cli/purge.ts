@@ -4,16 +4,13 @@
  * For a scheduled job (a Kubernetes CronJob) instead of a timer in every replica. It takes the
  * same lease on the store as the servers' own purge runs, so it never runs alongside one.
  */
-import { checkedDriver } from '../blobstore/checked.js';
-import { createConfiguredDriver } from '../blobstore/create-driver.js';
-import { loadConfig } from '../config/load.js';
-import { parseDuration } from '../config/values.js';
 import { LEASE_TTL_MS, UPLOAD_PURGE_LEASE } from '../maintenance.js';
 import { withLease } from '../registry/lease.js';
 import { purgeIdleUploads } from '../registry/upload-purge.js';
-import { parseFlags } from './flags.js';
+import { openConfiguredStore } from './configured-store.js';
+import { durationFlag, parseFlags } from './flags.js';
 import { groupNamed, groupUsage } from './help.js';
-import { CliError, type CliIo } from './io.js';
+import type { CliIo } from './io.js';
 
 interface PurgeFlags {
   config: string | undefined;
@@ -24,10 +21,8 @@ interface PurgeFlags {
 
 /** Runs `berth purge`; resolves with the exit code. */
 export async function purgeCommand(args: string[], io: CliIo): Promise<number> {
-  const flags = purgeFlags(args, io.env.BERTH_CONFIG || undefined);
-  const { config } = await loadConfig(flags.config, io.env);
-  const { driver } = await createConfiguredDriver(config.storage);
-  const storage = checkedDriver(driver);
+  const flags = purgeFlags(args);
+  const { config, driver: storage } = await openConfiguredStore(flags.config, io);
   const age = flags.age ?? config.storage.maintenance.uploadpurging.age;
   const cutoff = new Date(io.now() - age);
   const outcome = await withLease(storage, UPLOAD_PURGE_LEASE, { ttlMs: LEASE_TTL_MS }, () =>
@@ -44,7 +39,7 @@ export async function purgeCommand(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-function purgeFlags(args: string[], configFromEnv: string | undefined): PurgeFlags {
+function purgeFlags(args: string[]): PurgeFlags {
   const usage = groupUsage(groupNamed('purge'));
   const flags = parseFlags(
     'purge',
@@ -55,16 +50,8 @@ function purgeFlags(args: string[], configFromEnv: string | undefined): PurgeFla
   );
   const age = flags['--age'];
   return {
-    config: (flags['--config'] as string | undefined) ?? configFromEnv,
+    config: flags['--config'] as string | undefined,
     dryRun: flags['--dry-run'] === true,
-    age: typeof age === 'string' ? ageOf(age, usage) : undefined,
+    age: typeof age === 'string' ? durationFlag('--age', age, usage) : undefined,
   };
-}
-
-function ageOf(text: string, usage: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new CliError(`--age: ${(err as Error).message}\n${usage}`);
-  }
 }

@@ -3,10 +3,8 @@
  * while servers keep serving it (docs/retention.md). It takes the same lease as the servers'
  * scheduled runs, so it never runs alongside one.
  */
-import { checkedDriver } from '../blobstore/checked.js';
-import { createConfiguredDriver } from '../blobstore/create-driver.js';
-import { loadConfig } from '../config/load.js';
 import { countsOf, type RetentionReport, runRetention } from '../retention/run.js';
+import { openConfiguredStore } from './configured-store.js';
 import { parseFlags } from './flags.js';
 import { groupNamed, groupUsage } from './help.js';
 import type { CliIo } from './io.js';
@@ -23,11 +21,9 @@ export async function retentionCommand(args: string[], io: CliIo): Promise<numbe
     { '-c': '--config' },
   );
   const json = flags['--json'] === true;
-  const configFile = (flags['--config'] as string | undefined) ?? (io.env.BERTH_CONFIG || undefined);
-  const { config } = await loadConfig(configFile, io.env);
-  const { driver } = await createConfiguredDriver(config.storage);
+  const { config, driver } = await openConfiguredStore(flags['--config'], io);
   const outcome = await runRetention({
-    driver: checkedDriver(driver),
+    driver,
     rules: config.retention.rules,
     immutable: config.tags.immutable,
     dryRun: flags['--dry-run'] === true,
