@@ -126,8 +126,6 @@ export async function collectGarbage(options: CollectOptions): Promise<GcReport>
     : candidates;
   timer.end('remark');
 
-  const stillPaths = pathsOf(still.links, still.blobs, still.manifests, still.emptied);
-  progress('delete', 0, stillPaths.length);
   const deleted = await claimAndDelete(driver, run, still, versions, options, now);
   const referrers = await deleteOrphanReferrers(driver, second, deleted.manifests);
   timer.end('delete');
@@ -197,6 +195,7 @@ async function claimAndDelete(
   // Manifests, then links, then blobs: what a failed run leaves behind still holds its blobs.
   const paths = pathsOf(still.links, still.blobs, still.manifests, still.emptied);
   const total = paths.length;
+  options.onProgress?.('delete', 0, total);
   for (let start = 0; start < paths.length; start += BATCH) {
     const batch = paths.slice(start, start + BATCH);
     options.signal?.throwIfAborted();
