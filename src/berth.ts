@@ -132,6 +132,8 @@ export async function startBerth(
       stopGovernor();
       auth.close();
       await server.close(config.http.draintimeout);
+      // Pull records are written after their request answered: a stop finishes them too.
+      await registry.pulls.settled();
       await maintenanceStopped;
       await collectionStopped;
       await retentionStopped;
